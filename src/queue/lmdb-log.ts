@@ -47,8 +47,21 @@ import {
   type InboundRecordInput,
 } from './types.js';
 
-/** Estimated storage cost of a record beyond its raw bytes (meta, dedup and page overhead). */
+/** Estimated storage cost of a record's metadata and dedup entries. */
 const RECORD_OVERHEAD_BYTES = 256;
+
+/**
+ * Upper estimate of the LMDB bytes a record's raw value will take, used for the appends not
+ * yet committed (committed data is measured exactly). A value larger than half a page goes
+ * to overflow pages; a smaller one shares leaf pages, which splits leave as little as half
+ * full, so its share of a page is doubled.
+ */
+function estimateBytes(size: number, pageSize: number): number {
+  const node = 12 + size; // node header (8) + uint32 key (4) + value
+  if (node > (pageSize - 16) >> 1) return Math.ceil((size + 16) / pageSize) * pageSize + 24 + RECORD_OVERHEAD_BYTES;
+  const perPage = Math.max(1, Math.floor((pageSize - 16) / (node + 2)));
+  return 2 * Math.ceil(pageSize / perPage) + RECORD_OVERHEAD_BYTES;
+}
 
 /** The LMDB inbound log: the {@link InboundLog} port plus operations for tests and operators. */
 export interface LmdbInboundLog extends InboundLog {
@@ -130,6 +143,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   #pendingBytes = 0;
   #uncommittedEstimate = 0;
   #usedBytes = 0;
+  readonly #pageSize: number;
   #closing = false;
   #closed: Promise<void> | undefined;
   #retention: Promise<RetentionResult> | undefined;
@@ -141,6 +155,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     this.path = opts.path;
     this.#opts = opts;
     this.#db = db;
+    this.#pageSize = (db.root.getStats() as { pageSize: number }).pageSize;
     const last = Math.max(lastKey(db.meta), db.state.get(StateKey.DeletedThrough) ?? 0);
     this.#nextSeq = last + 1;
     this.#durableSeq = last;
@@ -176,7 +191,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
         }
       }
     }
-    const estimate = input.raw.byteLength + RECORD_OVERHEAD_BYTES;
+    const estimate = estimateBytes(input.raw.byteLength, this.#pageSize);
     const max = this.#opts.maxStorageBytes;
     if (max > 0 && this.#usedBytes + this.#uncommittedEstimate + estimate > max) {
       return Promise.resolve(rejected(AppendRejectCode.StorageFull, `the inbound log would exceed maxStorageBytes (${max})`));

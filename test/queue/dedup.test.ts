@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dedupKeyOf, hashBody } from '../../src/queue/dedup.js';
+import { openLmdbInboundLog } from '../../src/queue/lmdb-log.js';
+import { input, seqOf, tempDir } from './helpers.js';
+
+const DAY = 86_400_000;
+
+test('dedupKeyOf joins MSH-3, MSH-4 and MSH-10 with U+001F; hashBody is SHA-256 hex', () => {
+  assert.equal(dedupKeyOf('HIS', 'HOSP', '123'), 'HIS\u001fHOSP\u001f123');
+  assert.notEqual(dedupKeyOf('A', 'BC', '1'), dedupKeyOf('AB', 'C', '1'));
+  assert.equal(hashBody(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
+
+test('a resend with the same key and body is a duplicate of the original seq; nothing is appended', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  const t0 = 1_700_000_000_000;
+  assert.equal(seqOf(await log.append(input('X1', { receivedAt: t0 }))), 1);
+  assert.equal(seqOf(await log.append(input('X2', { receivedAt: t0 }))), 2);
+  assert.deepEqual(await log.append(input('X1', { receivedAt: t0 + DAY })), { kind: 'duplicate', seq: 1 });
+  assert.equal(log.lastSeq(), 2);
+  // the same control id from another sender is a different message
+  assert.equal(seqOf(await log.append(input('X1', { receivedAt: t0, sender: 'LAB' }))), 3);
+});
+
+test('the same key with a different body is appended as new with dedupCollision, and the index moves to it', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  const t0 = 1_700_000_000_000;
+  await log.append(input('Y1', { receivedAt: t0 }));
+  assert.deepEqual(await log.append(input('Y1', { receivedAt: t0 + 1000, body: 'CHANGED' })), {
+    kind: 'appended',
+    seq: 2,
+    dedupCollision: true,
+  });
+  assert.deepEqual(await log.append(input('Y1', { receivedAt: t0 + 2000, body: 'CHANGED' })), { kind: 'duplicate', seq: 2 });
+  // the original body is now a collision again (the index points at seq 2)
+  assert.deepEqual(await log.append(input('Y1', { receivedAt: t0 + 3000 })), { kind: 'appended', seq: 3, dedupCollision: true });
+});
+
+test('a key older than the dedup window is ignored: the resend is appended, without collision', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t), dedupWindowMs: 60_000 });
+  t.after(() => log.close());
+  const t0 = 1_700_000_000_000;
+  await log.append(input('Z1', { receivedAt: t0 }));
+  assert.deepEqual(await log.append(input('Z1', { receivedAt: t0 + 59_999 })), { kind: 'duplicate', seq: 1 });
+  assert.deepEqual(await log.append(input('Z1', { receivedAt: t0 + 60_000 })), { kind: 'appended', seq: 2, dedupCollision: false });
+});
+
+test('two appends of the same key before the first commits: the second waits and answers duplicate', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  const first = log.append(input('Q1'));
+  const second = log.append(input('Q1'));
+  const third = log.append(input('Q1', { body: 'OTHER' }));
+  const fourth = log.append(input('Q1', { body: 'OTHER' }));
+  assert.deepEqual(await Promise.all([first, second, third, fourth]), [
+    { kind: 'appended', seq: 1, dedupCollision: false },
+    { kind: 'duplicate', seq: 1 },
+    { kind: 'appended', seq: 2, dedupCollision: true },
+    { kind: 'duplicate', seq: 2 },
+  ]);
+  assert.equal(log.lastSeq(), 2);
+});
+
+test('a bodyHash is computed from the bytes when the caller gives only a dedup key', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  const a = input('H1');
+  delete a.bodyHash;
+  await log.append(a);
+  assert.equal(log.get(1)?.bodyHash, hashBody(a.raw));
+  const b = input('H1');
+  delete b.bodyHash;
+  assert.deepEqual(await log.append(b), { kind: 'duplicate', seq: 1 });
+});
+
+test('duplicate detection survives a restart', async (t) => {
+  const path = await tempDir(t);
+  const t0 = 1_700_000_000_000;
+  const log = await openLmdbInboundLog({ path });
+  await log.append(input('R1', { receivedAt: t0 }));
+  await log.append(input('R2', { receivedAt: t0 }));
+  await log.close();
+  const reopened = await openLmdbInboundLog({ path });
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.append(input('R2', { receivedAt: t0 + 5000 })), { kind: 'duplicate', seq: 2 });
+  assert.deepEqual(await reopened.append(input('R1', { receivedAt: t0 + 5000, body: 'NEW' })), {
+    kind: 'appended',
+    seq: 3,
+    dedupCollision: true,
+  });
+});
+
+test('a dedup key too long for an LMDB key is still detected (stored hashed)', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  const long = 'L'.repeat(5000);
+  const a = input(long);
+  assert.equal(seqOf(await log.append(a)), 1);
+  assert.equal(log.get(1)?.dedupKey, a.dedupKey);
+  assert.deepEqual(await log.append(input(long)), { kind: 'duplicate', seq: 1 });
+});
+
+test('dedupWindowMs 0 disables duplicate detection', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t), dedupWindowMs: 0 });
+  t.after(() => log.close());
+  await log.append(input('D1'));
+  assert.deepEqual(await log.append(input('D1')), { kind: 'appended', seq: 2, dedupCollision: false });
+});

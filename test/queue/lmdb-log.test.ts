@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openLmdbInboundLog } from '../../src/queue/lmdb-log.js';
+import { lmdbInboundLogDefaults } from '../../src/queue/options.js';
+import { input, seqOf, sized, tempDir } from './helpers.js';
+
+test('append stores the exact bytes and metadata under seq 1, 2, 3', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  assert.equal(log.lastSeq(), 0);
+  assert.equal(log.firstSeq(), 0);
+  const a = input('A1');
+  const binary = sized('B1', 3000);
+  binary.raw[2000] = 0x00; // bytes are stored verbatim, NUL and high bytes included
+  binary.raw[2001] = 0xff;
+  const outcomes = await Promise.all([log.append(a), log.append(binary), log.append(input('C1', { dedup: false }))]);
+  assert.deepEqual(outcomes, [
+    { kind: 'appended', seq: 1, dedupCollision: false },
+    { kind: 'appended', seq: 2, dedupCollision: false },
+    { kind: 'appended', seq: 3, dedupCollision: false },
+  ]);
+  const r1 = log.get(1);
+  assert.ok(r1);
+  assert.deepEqual(Buffer.from(r1.raw), Buffer.from(a.raw));
+  assert.equal(r1.seq, 1);
+  assert.equal(r1.receivedAt, a.receivedAt);
+  assert.equal(r1.listener, 'adt');
+  assert.equal(r1.remote, '10.0.0.1:4000');
+  assert.equal(r1.messageType, 'ADT^A01^ADT_A01');
+  assert.equal(r1.controlId, 'A1');
+  assert.equal(r1.dedupKey, a.dedupKey);
+  assert.equal(r1.bodyHash, a.bodyHash);
+  assert.deepEqual(Buffer.from(log.get(2)?.raw ?? []), Buffer.from(binary.raw));
+  assert.equal(log.get(3)?.dedupKey, undefined);
+  assert.equal(log.get(4), undefined);
+  assert.equal(log.get(0), undefined);
+  assert.equal(log.lastSeq(), 3);
+  assert.equal(log.firstSeq(), 1);
+  assert.deepEqual([...log.range(2, 10)].map((r) => r.seq), [2, 3]);
+  assert.deepEqual([...log.range(3, 2)], []);
+});
+
+test('seq numbering continues after close and reopen', async (t) => {
+  const path = await tempDir(t);
+  let log = await openLmdbInboundLog({ path });
+  for (let i = 0; i < 5; i++) seqOf(await log.append(input(`M${i}`)));
+  await log.close();
+  log = await openLmdbInboundLog({ path });
+  t.after(() => log.close());
+  assert.equal(log.lastSeq(), 5);
+  assert.equal(seqOf(await log.append(input('M5'))), 6);
+  assert.equal(log.get(3)?.controlId, 'M2');
+});
+
+test('concurrent appends from many callers are all durable, in call order, without gaps', async (t) => {
+  const path = await tempDir(t);
+  const log = await openLmdbInboundLog({ path });
+  const callers = 64;
+  const perCaller = 20;
+  const order: string[] = [];
+  const results = new Map<string, number>();
+  await Promise.all(
+    Array.from({ length: callers }, async (_, c) => {
+      for (let i = 0; i < perCaller; i++) {
+        const id = `C${c}-${i}`;
+        order.push(id);
+        const p = log.append(input(id));
+        results.set(id, seqOf(await p));
+      }
+    }),
+  );
+  const total = callers * perCaller;
+  assert.equal(log.lastSeq(), total);
+  // seq order is call order
+  assert.deepEqual(
+    order.map((id) => results.get(id)),
+    Array.from({ length: total }, (_, i) => i + 1),
+  );
+  await log.close();
+  // everything was durable before close: a fresh open sees every record with its bytes
+  const reopened = await openLmdbInboundLog({ path });
+  t.after(() => reopened.close());
+  const seen = [...reopened.range(1, total)];
+  assert.equal(seen.length, total);
+  for (const r of seen) assert.equal(r.controlId, order[r.seq - 1]);
+});
+
+test('pendingBytes counts appended bytes until they are durable, then returns to 0', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  assert.equal(log.pendingBytes(), 0);
+  const a = sized('P1', 1000);
+  const b = sized('P2', 2500);
+  const pa = log.append(a);
+  assert.equal(log.pendingBytes(), 1000);
+  const pb = log.append(b);
+  assert.equal(log.pendingBytes(), 3500);
+  await Promise.all([pa, pb]);
+  assert.equal(log.pendingBytes(), 0);
+});
+
+test('close waits for in-flight appends and later appends are rejected with CLOSING', async (t) => {
+  const path = await tempDir(t);
+  const log = await openLmdbInboundLog({ path });
+  const inflight = Array.from({ length: 200 }, (_, i) => log.append(input(`F${i}`)));
+  const settled: number[] = [];
+  for (const p of inflight) void p.then((o) => settled.push(seqOf(o)));
+  const closed = log.close();
+  assert.deepEqual(await log.append(input('late')), { kind: 'rejected', code: 'CLOSING', message: 'the inbound log is closing' });
+  await closed;
+  assert.equal(settled.length, 200, 'every in-flight append settled before close resolved');
+  assert.equal(log.close(), closed, 'close is idempotent');
+  const reopened = await openLmdbInboundLog({ path });
+  t.after(() => reopened.close());
+  assert.equal(reopened.lastSeq(), 200);
+});
+
+test('cursors are durable across reopen and start at 0', async (t) => {
+  const path = await tempDir(t);
+  const log = await openLmdbInboundLog({ path });
+  assert.equal(log.getCursor('converter'), 0);
+  for (let i = 0; i < 3; i++) await log.append(input(`K${i}`));
+  await log.setCursor('converter', 2);
+  await log.setCursor('audit', 1);
+  await log.setCursor('converter', 3);
+  await log.close();
+  const reopened = await openLmdbInboundLog({ path });
+  t.after(() => reopened.close());
+  assert.equal(reopened.getCursor('converter'), 3);
+  assert.equal(reopened.getCursor('audit'), 1);
+  assert.equal(reopened.getCursor('other'), 0);
+  await assert.rejects(reopened.setCursor('', 1), { name: 'RangeError', message: 'cursor name must be a non-empty string of at most 256 bytes' });
+  await assert.rejects(reopened.setCursor('x', -1), { name: 'RangeError', message: 'cursor seq must be an integer between 0 and 4294967295' });
+});
+
+test('options are validated once with exact messages and defaults are frozen', async (t) => {
+  const path = await tempDir(t);
+  assert.ok(Object.isFrozen(lmdbInboundLogDefaults));
+  assert.ok(Object.isFrozen(lmdbInboundLogDefaults.retention));
+  assert.equal(lmdbInboundLogDefaults.dedupWindowMs, 7 * 86_400_000);
+  assert.equal(lmdbInboundLogDefaults.maxStorageBytes, 0);
+  await assert.rejects(openLmdbInboundLog({ path: '' }), { name: 'TypeError', message: 'inboundLog.path must be a non-empty string' });
+  await assert.rejects(openLmdbInboundLog({ path, dedupWindowMs: -1 }), {
+    name: 'RangeError',
+    message: 'inboundLog.dedupWindowMs must be an integer between 0 and 365 days',
+  });
+  await assert.rejects(openLmdbInboundLog({ path, maxStorageBytes: 1.5 }), {
+    name: 'RangeError',
+    message: 'inboundLog.maxStorageBytes must be a non-negative integer',
+  });
+  await assert.rejects(openLmdbInboundLog({ path, retention: { intervalMs: 10 } }), {
+    name: 'RangeError',
+    message: 'inboundLog.retention.intervalMs must be an integer between 1 s and 1 day',
+  });
+  await assert.rejects(openLmdbInboundLog({ path, retentionBatchSize: 5000 }), {
+    name: 'RangeError',
+    message: 'inboundLog.retentionBatchSize must be an integer between 1 and 1000',
+  });
+  await assert.rejects(openLmdbInboundLog({ path, maxBatchRecords: 0 }), {
+    name: 'RangeError',
+    message: 'inboundLog.maxBatchRecords must be an integer between 1 and 100000',
+  });
+});
+
+test('a batch larger than maxBatchRecords is split across transactions, order kept', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t), maxBatchRecords: 7 });
+  t.after(() => log.close());
+  const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(input(`S${i}`))));
+  assert.deepEqual(
+    outcomes.map(seqOf),
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
+  assert.deepEqual([...log.range(1, 50)].map((r) => r.controlId), Array.from({ length: 50 }, (_, i) => `S${i}`));
+});
