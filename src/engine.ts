@@ -1,0 +1,152 @@
+/**
+ * The engine's wiring and lifecycle: open the inbound log, start the MLLP listeners, write
+ * `DIR/ports.json`, and on stop drain listeners (in-flight appends and their ACKs) before
+ * closing storage.
+ *
+ * `ports.json` is `{"mllp": N, "listeners": {NAME: N}}` (`mllp` is the first listener). The
+ * HTTP gateway is a later issue: nothing binds `http` yet, so the file has no `http` entry
+ * until something does.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EngineOptions } from './config.js';
+import { AppendGate } from './listener/append-gate.js';
+import { MllpListener } from './listener/server.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics, type EngineMetrics } from './metrics.js';
+import type { InboundLog } from './queue/types.js';
+
+/** Opens the inbound log; the default opens the LMDB log under `DIR/inbound`. */
+export type OpenInboundLog = (options: EngineOptions) => Promise<InboundLog>;
+
+/** Dependencies that tests and benchmarks may replace. */
+export interface EngineDeps {
+  /** Default: JSON lines on stderr. */
+  logger?: Logger;
+  /** Default: a fresh registry with default process metrics. */
+  metrics?: EngineMetrics;
+  /** Default: the LMDB inbound log in `DIR/inbound`. */
+  openLog?: OpenInboundLog;
+}
+
+/** Ports chosen at start, as written to `ports.json`. */
+export interface EnginePorts {
+  mllp: number;
+  listeners: Record<string, number>;
+  http?: number;
+}
+
+/** A running engine. */
+export interface Engine {
+  readonly options: EngineOptions;
+  readonly ports: EnginePorts;
+  readonly log: InboundLog;
+  readonly metrics: EngineMetrics;
+  readonly listeners: readonly MllpListener[];
+  /** Graceful stop: stop accepting, finish in-flight messages and ACKs, close storage. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The default log opener: the LMDB inbound log in `DIR/inbound`. */
+export const openDefaultLog: OpenInboundLog = async (options) => {
+  const { openLmdbInboundLog } = await import('./queue/index.js');
+  return await openLmdbInboundLog({
+    path: join(options.dataDir, 'inbound'),
+    dedupWindowMs: options.dedupWindowMs,
+    maxStorageBytes: options.maxStorageBytes,
+    retention: { maxAgeMs: options.retentionMs },
+  });
+};
+
+/** Starts the engine with validated options (see `resolveEngineOptions`). */
+export async function startEngine(options: EngineOptions, deps: EngineDeps = {}): Promise<Engine> {
+  const logger = deps.logger ?? createLogger();
+  const metrics = deps.metrics ?? createMetrics();
+  await mkdir(options.dataDir, { recursive: true });
+  const log = await (deps.openLog ?? openDefaultLog)(options);
+  const gate = new AppendGate(log, options.logHighWaterBytes);
+  const shared = {
+    ackControlIdPrefix: options.ackControlIdPrefix,
+    connectionHighWaterFrames: options.connectionHighWaterFrames,
+  };
+  const listeners = options.listeners.map((l) => new MllpListener(l, shared, { gate, metrics, logger }));
+  const started: MllpListener[] = [];
+  try {
+    for (const l of listeners) {
+      await l.start();
+      started.push(l);
+    }
+  } catch (err) {
+    await Promise.all(started.map((l) => l.close(0)));
+    await log.close();
+    throw err;
+  }
+  const ports: EnginePorts = {
+    mllp: listeners[0]?.port ?? -1,
+    listeners: Object.fromEntries(listeners.map((l) => [l.options.name, l.port])),
+  };
+  await writePorts(options.dataDir, ports);
+  for (const l of listeners) {
+    logger.info('mllp listener started', {
+      listener: l.options.name,
+      host: l.options.host,
+      port: l.port,
+      tls: l.options.tls !== undefined,
+    });
+  }
+  const depthTimer = setInterval(() => {
+    const last = log.lastSeq();
+    metrics.queueDepth.set(last === 0 ? 0 : last - log.firstSeq() + 1);
+  }, 5000);
+  depthTimer.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(depthTimer);
+      logger.info('engine stopping');
+      await Promise.all(listeners.map((l) => l.close(options.shutdownTimeoutMs)));
+      await log.close();
+      logger.info('engine stopped');
+    })();
+    return stopping;
+  };
+  return { options, ports, log, metrics, listeners, stop };
+}
+
+/** Writes `ports.json` atomically (a reader never sees half a file). */
+async function writePorts(dataDir: string, ports: EnginePorts): Promise<void> {
+  const path = join(dataDir, 'ports.json');
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(ports) + '\n');
+  await rename(tmp, path);
+}
+
+/**
+ * Stops `engine` gracefully on the first SIGTERM or SIGINT; a second signal exits at once.
+ * Returns a function that removes the handlers.
+ */
+export function stopOnSignals(engine: Engine, logger: Logger, onStopped: (code: number) => void): () => void {
+  let signalled = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      logger.warn('second signal; exiting without waiting', { signal });
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info('signal received; shutting down', { signal });
+    engine.stop().then(
+      () => onStopped(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { error: (err as Error).message });
+        onStopped(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+}

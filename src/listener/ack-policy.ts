@@ -1,0 +1,111 @@
+/**
+ * Which acknowledgment a received message gets (DOMAIN.md §3), as pure functions: the
+ * connection code asks {@link admit} before appending and {@link afterAppend} after, and
+ * builds the ACK from the returned {@link AckPlan}.
+ *
+ * - Original mode (MSH-15 and MSH-16 empty): AA once the message is durable; AR when it is
+ *   refused (unparseable MSH, oversized frame, unsupported processing ID, storage that
+ *   cannot accept writes).
+ * - Enhanced mode: CA once durable, CR when refused, each only if MSH-15 asks for it
+ *   (AL or empty: always; NE: never; ER: on error only; SU: on success only).
+ */
+import { acceptAckWanted, ErrCode, type AckError, type HeaderResult, type MessageHeader } from '../hl7/index.js';
+import type { AppendOutcome } from '../queue/types.js';
+
+/** The listener's answer to one message: a code and, when refused, the ERR content. */
+export interface AckPlan {
+  /** MSA-1. */
+  code: 'AA' | 'AR' | 'CA' | 'CR';
+  /** False when enhanced mode asked for no accept ACK (MSH-15 NE, or SU/ER not matching). */
+  send: boolean;
+  /** The header known for the message, possibly partial. */
+  header: Partial<MessageHeader> | undefined;
+  /** MSA-3 text (refusals). */
+  text?: string;
+  /** ERR segment (refusals). */
+  error?: AckError;
+}
+
+/** What {@link admit} decides before anything is stored. */
+export type Admission =
+  | { kind: 'append'; header: MessageHeader }
+  | { kind: 'refuse'; plan: AckPlan };
+
+/** The listener settings the policy reads. */
+export interface AckPolicyOptions {
+  /** Accepted MSH-11.1 processing IDs; undefined accepts any. */
+  processingIds: readonly string[] | undefined;
+}
+
+/** Builds the refusal plan for `header` (AR in original mode, CR in enhanced mode). */
+export function refusal(
+  header: Partial<MessageHeader> | undefined,
+  text: string,
+  error: AckError,
+): AckPlan {
+  const enhanced = header?.ackMode === 'enhanced';
+  const send = enhanced
+    ? acceptAckWanted({ ackMode: 'enhanced', acceptAckType: header?.acceptAckType ?? '' }, false)
+    : true;
+  return { code: enhanced ? 'CR' : 'AR', send, header, text, error };
+}
+
+/** Builds the success plan for `header` (AA, or CA when enhanced mode asks for it). */
+export function success(header: MessageHeader): AckPlan {
+  if (header.ackMode === 'enhanced') {
+    return { code: 'CA', send: acceptAckWanted(header, true), header };
+  }
+  return { code: 'AA', send: true, header };
+}
+
+/** Decides, from the parsed MSH, whether a message may be appended. */
+export function admit(result: HeaderResult, options: AckPolicyOptions): Admission {
+  if (!result.ok) {
+    const e = result.error;
+    return {
+      kind: 'refuse',
+      plan: refusal(result.header, truncate(e.message), {
+        errCode: e.errCode,
+        severity: 'E',
+        ...(e.segment !== undefined ? { segment: e.segment } : {}),
+        ...(e.field !== undefined ? { field: e.field } : {}),
+        diagnostics: e.message,
+      }),
+    };
+  }
+  const header = result.header;
+  if (options.processingIds !== undefined && !options.processingIds.includes(header.processingId)) {
+    const text = `Unsupported processing ID '${header.processingId}'`;
+    return {
+      kind: 'refuse',
+      plan: refusal(header, truncate(text), {
+        errCode: ErrCode.UnsupportedProcessingId,
+        severity: 'E',
+        segment: 'MSH',
+        field: 11,
+        diagnostics: text,
+      }),
+    };
+  }
+  return { kind: 'append', header };
+}
+
+/** The plan for a frame larger than the limit (its head parsed as far as possible). */
+export function oversized(result: HeaderResult, size: number, limit: number): AckPlan {
+  const header = result.ok ? result.header : result.header;
+  const text = `Message of ${size} bytes exceeds the ${limit}-byte limit`;
+  return refusal(header, text, { errCode: ErrCode.InternalError, severity: 'E', diagnostics: text });
+}
+
+/** Maps an append outcome to the plan (a duplicate is answered like the original). */
+export function afterAppend(header: MessageHeader, outcome: AppendOutcome): AckPlan {
+  if (outcome.kind === 'rejected') {
+    const text = `Storage cannot accept the message (${outcome.code})`;
+    return refusal(header, text, { errCode: ErrCode.InternalError, severity: 'E', diagnostics: text });
+  }
+  return success(header);
+}
+
+function truncate(text: string): string {
+  return text.length <= 80 ? text : text.slice(0, 80);
+}

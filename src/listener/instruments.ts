@@ -1,0 +1,50 @@
+/**
+ * A listener's metric children, resolved once per listener so the per-message path only
+ * increments numbers (no label hashing or string building per message).
+ */
+import type { Counter, Histogram } from 'prom-client';
+import type { EngineMetrics } from '../metrics.js';
+
+/** Pre-bound metrics of one listener. */
+export interface ListenerInstruments {
+  received: { inc(n?: number): void };
+  junkBytes: { inc(n?: number): void };
+  ackLatency: { observe(v: number): void };
+  appendSeconds: { observe(v: number): void };
+  connections: { inc(n?: number): void; dec(n?: number): void };
+  acks(code: string): { inc(n?: number): void };
+  frameErrors(reason: string): { inc(n?: number): void };
+  duplicates(kind: 'resend' | 'collision'): { inc(n?: number): void };
+  refused(reason: 'max-connections' | 'max-per-address' | 'tls-allow-list'): { inc(n?: number): void };
+}
+
+type Inc = { inc(n?: number): void };
+
+function cached<K extends string>(counter: Counter<'listener' | K>, listener: string, key: K): (value: string) => Inc {
+  const children = new Map<string, Inc>();
+  return (value: string) => {
+    let child = children.get(value);
+    if (child === undefined) {
+      child = counter.labels({ listener, [key]: value } as Record<'listener' | K, string>);
+      children.set(value, child);
+    }
+    return child;
+  };
+}
+
+/** Binds the engine metrics to `listener`. */
+export function listenerInstruments(metrics: EngineMetrics, listener: string): ListenerInstruments {
+  const ackLatency = metrics.mllpAckLatency.labels({ listener });
+  const append: Histogram = metrics.queueAppend;
+  return {
+    received: metrics.mllpMessagesReceived.labels({ listener }),
+    junkBytes: metrics.mllpJunkBytes.labels({ listener }),
+    ackLatency,
+    appendSeconds: { observe: (v) => append.observe(v) },
+    connections: metrics.mllpConnections.labels({ listener }),
+    acks: cached(metrics.mllpAcks, listener, 'code'),
+    frameErrors: cached(metrics.mllpFrameErrors, listener, 'reason'),
+    duplicates: cached(metrics.duplicates, listener, 'kind'),
+    refused: cached(metrics.mllpConnectionsRefused, listener, 'reason'),
+  };
+}

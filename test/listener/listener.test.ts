@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { MllpFramer } from '../../src/listener/framer.js';
+import { MllpClient, readAck } from '../../src/mllp/client.js';
+import { FakeLog } from './fake-log.js';
+import { framed, message, seg, testEngine, until } from './helpers.js';
+
+/** A raw socket collecting ACK frames, for tests that write bytes themselves. */
+async function rawClient(port: number) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  const acks: Uint8Array[] = [];
+  const waiters: (() => void)[] = [];
+  const framer = new MllpFramer({ maxFrameBytes: 1 << 20 }, {
+    onFrame: (p) => {
+      acks.push(Uint8Array.from(p));
+      for (const w of waiters.splice(0)) w();
+    },
+    onJunk: () => {},
+    onOversized: () => {},
+    onFrameError: () => {},
+  });
+  socket.on('data', (c: Buffer) => framer.push(c));
+  const closed = once(socket, 'close');
+  return {
+    socket,
+    acks,
+    closed,
+    async waitAcks(n: number): Promise<Uint8Array[]> {
+      await until(() => acks.length >= n || socket.destroyed, `${n} ACKs`);
+      return acks;
+    },
+  };
+}
+
+describe('MLLP listener', () => {
+  it('answers AA with MSA-2 = MSH-10 only after the append is durable, and stores the exact bytes', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log);
+    t.after(() => te.close());
+    log.hold = true;
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => client.close());
+    const msg = message('MSG0001');
+    const appended = log.nextAppend();
+    const ackP = client.send(msg).then((ack) => ({ ack, durableWhenAcked: log.durable.has(1) }));
+    await appended;
+    await until(() => log.heldCount === 1, 'the append to be held');
+    log.release();
+    const { ack, durableWhenAcked } = await ackP;
+    assert.equal(durableWhenAcked, true, 'the ACK arrived after the commit');
+    assert.deepEqual(readAck(ack), { code: 'AA', controlId: 'MSG0001' });
+    const msh = seg(ack, 'MSH')!;
+    assert.equal(msh[9], 'PL1', 'ACK MSH-10 is the prefix and the seq');
+    assert.equal(msh[2], 'PACS');
+    assert.equal(msh[4], 'RIS');
+    assert.deepEqual(Buffer.from(log.records[0]!.raw), msg);
+    assert.equal(log.records[0]!.listener, 'mllp');
+    assert.equal(log.records[0]!.controlId, 'MSG0001');
+    assert.equal(log.records[0]!.messageType, 'ORM^O01^ORM_O01');
+    const ports = JSON.parse(await readFile(join(te.dir, 'ports.json'), 'utf8')) as unknown;
+    assert.deepEqual(ports, { mllp: te.port, listeners: { mllp: te.port } });
+  });
+
+  it('enhanced mode: CA when MSH-15 is AL, nothing for NE', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log);
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => client.close());
+    const raw = await rawClient(te.port);
+    t.after(() => raw.socket.destroy());
+    raw.socket.write(framed(message('NE1', { accept: 'NE' })));
+    raw.socket.write(framed(message('AL1', { accept: 'AL' })));
+    const [first] = await raw.waitAcks(1);
+    assert.deepEqual(readAck(first!), { code: 'CA', controlId: 'AL1' }, 'the first reply is for AL1: NE got none');
+    assert.equal(log.records.length, 2, 'the NE message was stored all the same');
+    assert.deepEqual(readAck(await client.send(message('SU1', { accept: 'SU' }))), { code: 'CA', controlId: 'SU1' });
+  });
+
+  it('AR with an ERR segment for an unparseable MSH; nothing stored; the connection carries on', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log);
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => client.close());
+    const ack = await client.send(Buffer.from('PID|1||X\r'));
+    assert.equal(readAck(ack).code, 'AR');
+    assert.ok(seg(ack, 'ERR') !== undefined, 'ERR segment present');
+    const noId = await client.send(Buffer.from('MSH|^~\\&|RIS|HOSP|PACS|RAD|20240102||ADT^A01||P|2.5\r'));
+    assert.equal(readAck(noId).code, 'AR');
+    assert.match(seg(noId, 'ERR')!.join('|'), /101/);
+    assert.equal(log.appendCalls, 0);
+    assert.equal(readAck(await client.send(message('OK1'))).code, 'AA');
+  });
+
+  it('AR (ERR 202) for a processing ID the listener does not accept', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log, { processingIds: ['P'] });
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => client.close());
+    const ack = await client.send(message('T1', { processingId: 'T' }));
+    assert.deepEqual(readAck(ack), { code: 'AR', controlId: 'T1' });
+    assert.match(seg(ack, 'ERR')!.join('|'), /202/);
+    assert.equal(log.appendCalls, 0);
+    assert.equal(readAck(await client.send(message('P1'))).code, 'AA');
+  });
+
+  it('AR for an oversized frame, refused without buffering it; the next message is accepted', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log, { maxFrameBytes: 4096 });
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => client.close());
+    const ack = await client.send(message('BIG1', { pad: 100_000 }));
+    assert.deepEqual(readAck(ack), { code: 'AR', controlId: 'BIG1' });
+    assert.ok(seg(ack, 'ERR') !== undefined);
+    assert.equal(log.appendCalls, 0);
+    assert.equal(readAck(await client.send(message('SMALL1'))).code, 'AA');
+    const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_mllp_frame_errors_total');
+    assert.match(text, /reason="oversized"\} 1/);
+  });
+
+  it('AR when storage cannot accept writes (CR in enhanced mode); nothing written', async (t) => {
+    const log = new FakeLog();
+    log.reject = 'STORAGE_FULL';
+    const te = await testEngine(log);
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => client.close());
+    const ack = await client.send(message('F1'));
+    assert.deepEqual(readAck(ack), { code: 'AR', controlId: 'F1' });
+    assert.match(seg(ack, 'ERR')!.join('|'), /207/);
+    assert.equal(readAck(await client.send(message('F2', { accept: 'AL' }))).code, 'CR');
+    assert.equal(log.records.length, 0);
+  });
+
+  it('a resend within the window gets the original ACK again, byte for byte, without a second append', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log);
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => client.close());
+    const first = await client.send(message('D1'));
+    await client.send(message('D2'));
+    const again = await client.send(message('D1'));
+    assert.deepEqual(Buffer.from(again), Buffer.from(first));
+    assert.equal(log.records.length, 2);
+    const changed = await client.send(message('D1', { pad: 3 }));
+    assert.equal(readAck(changed).code, 'AA');
+    assert.equal(log.records.length, 3, 'same key, different body: stored as new');
+    const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_duplicates_total');
+    assert.match(text, /kind="resend"\} 1/);
+    assert.match(text, /kind="collision"\} 1/);
+  });
+
+  it('answers pipelined frames strictly in order even when they arrive in one write with junk between', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log);
+    t.after(() => te.close());
+    const raw = await rawClient(te.port);
+    t.after(() => raw.socket.destroy());
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 50; i++) parts.push(framed(message(`P${i}`)), Buffer.from('\r\n'));
+    raw.socket.write(Buffer.concat(parts));
+    const acks = await raw.waitAcks(50);
+    assert.deepEqual(acks.map((a) => readAck(a).controlId), Array.from({ length: 50 }, (_, i) => `P${i}`));
+    assert.deepEqual(log.records.map((r) => r.controlId), Array.from({ length: 50 }, (_, i) => `P${i}`));
+    const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_mllp_junk_bytes_total');
+    assert.match(text, / 100$/m);
+  });
+
+  it('serves a slow sender that writes one byte at a time', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log);
+    t.after(() => te.close());
+    const raw = await rawClient(te.port);
+    t.after(() => raw.socket.destroy());
+    const bytes = framed(message('SLOW1'));
+    for (const b of bytes) {
+      raw.socket.write(Buffer.from([b]));
+      await new Promise((r) => setImmediate(r));
+    }
+    const [ack] = await raw.waitAcks(1);
+    assert.deepEqual(readAck(ack!), { code: 'AA', controlId: 'SLOW1' });
+  });
+
+  it('closes a connection whose frame stays incomplete past the timeout, counting it', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log, { incompleteFrameTimeoutMs: 50 });
+    t.after(() => te.close());
+    const raw = await rawClient(te.port);
+    raw.socket.write(Buffer.from('\x0bMSH|^~\\&|half'));
+    await raw.closed;
+    const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_mllp_frame_errors_total');
+    assert.match(text, /reason="incomplete"\} 1/);
+    assert.equal(log.appendCalls, 0);
+  });
+
+  it('closes an idle connection after idleTimeoutMs', async (t) => {
+    const te = await testEngine(new FakeLog(), { idleTimeoutMs: 50 });
+    t.after(() => te.close());
+    const raw = await rawClient(te.port);
+    await raw.closed;
+  });
+
+  it('limits connections per remote address', async (t) => {
+    const te = await testEngine(new FakeLog(), { maxConnectionsPerAddress: 2 });
+    t.after(() => te.close());
+    const a = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    const b = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    assert.equal(readAck(await a.send(message('L1'))).code, 'AA');
+    assert.equal(readAck(await b.send(message('L2'))).code, 'AA');
+    const third = await rawClient(te.port);
+    await third.closed;
+    assert.equal(third.acks.length, 0);
+    const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_mllp_connections_refused_total');
+    assert.match(text, /reason="max-per-address"\} 1/);
+  });
+
+  it('keeps memory bounded: a sender pushing without waiting is paused at the high-water mark', async (t) => {
+    const log = new FakeLog();
+    log.hold = true;
+    const te = await testEngine(log, {}, { connectionHighWaterFrames: 8 });
+    t.after(() => te.close());
+    const raw = await rawClient(te.port);
+    t.after(() => raw.socket.destroy());
+    const n = 5000;
+    const one = framed(message('X', { pad: 2000 }));
+    const all = Buffer.concat(Array.from({ length: n }, () => one));
+    raw.socket.write(all);
+    await until(() => log.heldCount === 1, 'the first append');
+    // While the first commit is held, the server may read at most a few chunks more.
+    await until(() => raw.socket.writableLength > 0 || raw.socket.bytesWritten < all.length, 'socket buffers to fill');
+    log.release();
+    await raw.waitAcks(n);
+    assert.equal(raw.acks.length, n);
+    const peak = te.engine.listeners[0]!.peakQueuedFrames;
+    assert.ok(peak <= 8 + 64, `at most the high-water mark plus one read's frames were queued (peak ${peak})`);
+  });
+
+  it('graceful stop finishes the in-flight append and its ACK, then closes storage', async (t) => {
+    const log = new FakeLog();
+    log.hold = true;
+    const te = await testEngine(log);
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    const ackP = client.send(message('S1'));
+    await until(() => log.heldCount === 1, 'the append');
+    const stopped = te.engine.stop();
+    let stoppedYet = false;
+    void stopped.then(() => (stoppedYet = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(stoppedYet, false, 'stop waits for the in-flight append');
+    log.release();
+    assert.equal(readAck(await ackP).code, 'AA');
+    await stopped;
+    assert.equal(log.closed, true);
+    await assert.rejects(MllpClient.connect({ host: '127.0.0.1', port: te.port, connectTimeoutMs: 2000 }));
+  });
+
+  it('sends MLLP release 2 commit bytes before the ACK when configured', async (t) => {
+    const te = await testEngine(new FakeLog(), { mllpRelease2: true });
+    t.after(() => te.close());
+    const raw = await rawClient(te.port);
+    t.after(() => raw.socket.destroy());
+    raw.socket.write(framed(message('R2')));
+    const acks = await raw.waitAcks(2);
+    assert.deepEqual([...acks[0]!], [0x06]);
+    assert.equal(readAck(acks[1]!).code, 'AA');
+  });
+});
