@@ -55,3 +55,9 @@ export function seqOf(outcome: { kind: string; seq?: number }): number {
   }
   return outcome.seq;
 }
+
+/** Message number `i` of the crash test: its bytes depend only on `i`. */
+export function crashMessage(i: number): InboundRecordInput {
+  const raw = hl7(`P${i}`, '|' + String(i).repeat(1 + (i % 97)));
+  return { raw, receivedAt: 1_700_000_000_000 + i, listener: 'crash', remote: '127.0.0.1:1', messageType: 'ADT^A01', controlId: `P${i}` };
+}
