@@ -209,8 +209,9 @@ export class Hl7Message {
     const headerOnly = options?.headerOnly === true;
     let i = this.#startSegment(buf, p, end);
     let fieldEnd = end;
+    const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     for (; i < end; i++) {
-      const c = cls[buf[i]!]!;
+      const c = cls[u8[i]!]!;
       if (c === 0) continue;
       if (c === K_FIELD) {
         const nf = this.#nf;
