@@ -43,15 +43,28 @@ export function frame(payload: Uint8Array): Buffer {
   return out;
 }
 
-/** Reads MSA-1 and MSA-2 from an ACK's bytes (delimiters from its MSH). */
+/** Reads MSA-1 and MSA-2 from an ACK's bytes (field separator from its MSH). */
 export function readAck(payload: Uint8Array): AckSummary {
-  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1');
-  const sep = text.startsWith('MSH') ? text.charAt(3) : '|';
-  const segments = text.split(/\r\n|\r|\n/);
-  const msa = segments.find((s) => s.startsWith(`MSA${sep}`));
-  if (msa === undefined) return { code: '', controlId: '' };
-  const fields = msa.split(sep);
-  return { code: fields[1] ?? '', controlId: fields[2] ?? '' };
+  const b = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  const sep = b.length > 3 && b[0] === 0x4d && b[1] === 0x53 && b[2] === 0x48 ? b[3]! : 0x7c;
+  // Find a segment (start of message, or after CR/LF) named MSA followed by the separator.
+  let at = -1;
+  for (let i = b.indexOf('MSA'); i !== -1; i = b.indexOf('MSA', i + 3)) {
+    const before = i === 0 ? CR : b[i - 1];
+    if ((before === CR || before === 0x0a) && b[i + 3] === sep) {
+      at = i + 4;
+      break;
+    }
+  }
+  if (at === -1) return { code: '', controlId: '' };
+  const field = (from: number): [string, number] => {
+    let end = from;
+    while (end < b.length && b[end] !== sep && b[end] !== CR && b[end] !== 0x0a) end++;
+    return [b.toString('latin1', from, end), end];
+  };
+  const [code, end1] = field(at);
+  const controlId = b[end1] === sep ? field(end1 + 1)[0] : '';
+  return { code, controlId };
 }
 
 /** One MLLP client connection. */

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ENGINE_DEFAULTS, LISTENER_DEFAULTS, parseHostPort, resolveEngineOptions } from '../../src/config.js';
+import { optionsFromArgs } from '../../src/commands/start.js';
+import { UsageError } from '../../src/errors.js';
+
+describe('engine configuration', () => {
+  it('defaults follow INTERFACE.md: ./data, MLLP 0.0.0.0:2575, HTTP 127.0.0.1:8080, 64 MiB frames', () => {
+    const o = resolveEngineOptions();
+    assert.equal(o.dataDir, './data');
+    assert.equal(o.listeners.length, 1);
+    assert.equal(o.listeners[0]!.name, 'mllp');
+    assert.equal(o.listeners[0]!.host, '0.0.0.0');
+    assert.equal(o.listeners[0]!.port, 2575);
+    assert.equal(o.listeners[0]!.maxFrameBytes, 64 * 1024 * 1024);
+    assert.deepEqual(o.http, { host: '127.0.0.1', port: 8080 });
+    assert.ok(Object.isFrozen(ENGINE_DEFAULTS) && Object.isFrozen(LISTENER_DEFAULTS));
+  });
+
+  it('rejects out-of-range values with exact messages', () => {
+    assert.throws(() => resolveEngineOptions({ listeners: [{ maxFrameBytes: 10 }] }), {
+      name: 'RangeError',
+      message: 'listeners.mllp.maxFrameBytes must be between 1 KiB and 1 GiB',
+    });
+    assert.throws(() => resolveEngineOptions({ listeners: [{ port: 70000 }] }), {
+      message: 'listeners.mllp.port must be between 0 and 65535',
+    });
+    assert.throws(() => resolveEngineOptions({ listeners: [{ name: 'a' }, { name: 'a' }] }), {
+      message: "listeners: duplicate name 'a'",
+    });
+    assert.throws(() => resolveEngineOptions({ listeners: [] }), { message: 'listeners must be a non-empty array' });
+    assert.throws(() => parseHostPort('nohost', '--mllp'), {
+      message: '--mllp must be HOST:PORT with a port between 0 and 65535',
+    });
+  });
+
+  it('parses HOST:PORT including IPv6 and an empty host', () => {
+    assert.deepEqual(parseHostPort('127.0.0.1:0', 'x'), { host: '127.0.0.1', port: 0 });
+    assert.deepEqual(parseHostPort('[::1]:2575', 'x'), { host: '::1', port: 2575 });
+    assert.deepEqual(parseHostPort(':2575', 'x'), { host: '0.0.0.0', port: 2575 });
+  });
+
+  it('start: flags override the environment, which overrides the config file', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'pacslink-cfg-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'config.json');
+    await writeFile(file, JSON.stringify({ dataDir: '/from/file', listeners: [{ name: 'ris', port: 1111 }, { name: 'lab', port: 2222 }] }));
+    const fromFile = await optionsFromArgs(['--config', file], {});
+    assert.equal(fromFile.dataDir, '/from/file');
+    assert.deepEqual(fromFile.listeners.map((l) => [l.name, l.port]), [['ris', 1111], ['lab', 2222]]);
+    const fromEnv = await optionsFromArgs(['--config', file], { PACSLINK_DATA: '/from/env', PACSLINK_MLLP: '127.0.0.1:3333' });
+    assert.equal(fromEnv.dataDir, '/from/env');
+    assert.deepEqual([fromEnv.listeners[0]!.name, fromEnv.listeners[0]!.host, fromEnv.listeners[0]!.port], ['ris', '127.0.0.1', 3333]);
+    const fromFlags = await optionsFromArgs(['--config', file, '--data', '/from/flag', '--mllp', ':4444'], { PACSLINK_DATA: '/from/env' });
+    assert.equal(fromFlags.dataDir, '/from/flag');
+    assert.equal(fromFlags.listeners[0]!.port, 4444);
+  });
+
+  it('start: bad configuration is a UsageError (exit code 2)', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'pacslink-cfg-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'bad.json');
+    await writeFile(file, '{"listeners": [{"maxConnections": 0}]}');
+    await assert.rejects(optionsFromArgs(['--config', file], {}), (err: unknown) => {
+      assert.ok(err instanceof UsageError);
+      assert.equal(err.message, 'listeners.mllp.maxConnections must be between 1 and 1000000');
+      return true;
+    });
+    await assert.rejects(optionsFromArgs(['--config', join(dir, 'missing.json')], {}), UsageError);
+    await assert.rejects(optionsFromArgs(['--bogus'], {}), UsageError);
+    await assert.rejects(optionsFromArgs(['--mllp', 'x'], {}), UsageError);
+  });
+});
