@@ -20,6 +20,8 @@ export const Hl7ErrorCode = {
   BatchCount: 'BATCH_COUNT',
   /** A batch file or batch is structurally broken (e.g. a trailer without a header). */
   BatchStructure: 'BATCH_STRUCTURE',
+  /** The message is larger than the parser can address (256 MiB). */
+  TooLarge: 'TOO_LARGE',
   /** A field path does not follow the grammar `SEG[occ]-FIELD[rep].COMP.SUB`. */
   BadPath: 'BAD_PATH',
 } as const;

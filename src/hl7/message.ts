@@ -69,14 +69,16 @@ export interface ParseOptions {
 
 const CR = 0x0d;
 const LF = 0x0a;
+/** Byte classes of the tokenizer's table; field to subcomponent are also token kinds. */
 const K_SEGMENT = 1;
 const K_FIELD = 2;
-/** Delimiter kinds inside a field; their order is the nesting order. */
 const K_REP = 3;
 const K_COMP = 4;
 const K_SUB = 5;
 /** A byte value no byte can have: disables a delimiter a short MSH-2 does not declare. */
 const NONE = 256;
+/** Tokens pack a byte offset in 28 bits: the parser reads messages up to 256 MiB. */
+const MAX_MESSAGE_BYTES = (1 << 28) - 1;
 
 const ID_MSH = packSegmentId('MSH');
 const ID_FHS = packSegmentId('FHS');
@@ -103,6 +105,26 @@ function asSliceBuffer(bytes: Uint8Array): SliceBuffer {
   return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as SliceBuffer;
 }
 
+/** Token count left by the last {@link scanTokens} call (saves allocating a result object). */
+let scannedTokens = 0;
+
+/**
+ * The tokenizer's hot loop, kept small so that V8 optimises it on its own: records a token
+ * `position << 3 | kind` for every separator in `u8[i, limit)` and stops at the first
+ * segment terminator. Returns its position (or `limit`); the token count is left in
+ * {@link scannedTokens}. The caller guarantees room for `limit - i` tokens.
+ */
+function scanTokens(u8: Uint8Array, i: number, limit: number, cls: Uint8Array, tok: Int32Array, nt: number): number {
+  for (; i < limit; i++) {
+    const c = cls[u8[i]!]!;
+    if (c === 0) continue;
+    if (c === K_SEGMENT) break;
+    tok[nt++] = (i << 3) | c;
+  }
+  scannedTokens = nt;
+  return i;
+}
+
 /**
  * A parsed HL7 v2 message: a view over the bytes it was parsed from.
  *
@@ -126,20 +148,27 @@ export class Hl7Message {
   #escape = 0x5c;
   #cls = new Uint8Array(256);
   #set: number[] = [];
-  #segId = new Int32Array(64);
-  /** Index of each segment's first field (field 0 is the segment ID); entry `segmentCount` is a sentinel. */
-  #segField = new Int32Array(65);
-  #fStart = new Int32Array(512);
-  #fEnd = new Int32Array(512);
-  /** Index into the delimiter arrays of each field's first inner delimiter; one sentinel past the last field. */
-  #fDelim = new Int32Array(513);
-  #dPos = new Int32Array(1024);
-  #dKind = new Uint8Array(1024);
-  #nf = 0;
-  #nd = 0;
+  #delimKey: Uint8Array = new Uint8Array(0);
+  /** Per segment: packed ID, first byte, end (exclusive), first token, whether it is a header (MSH/FHS/BHS) segment. */
+  #segId: Int32Array = new Int32Array(64);
+  #segStart: Int32Array = new Int32Array(64);
+  #segEnd: Int32Array = new Int32Array(64);
+  /** Index of each segment's first token; entry `segmentCount` is a sentinel. */
+  #segTok: Int32Array = new Int32Array(65);
+  #segHeader: Uint8Array = new Uint8Array(64);
+  /**
+   * Every separator inside the segments, in order: `position << 3 | kind` (field, repetition,
+   * component, subcomponent). One write per separator keeps the byte loop tight; field
+   * boundaries are found by walking a segment's tokens when a field is read.
+   */
+  #tok: Int32Array = new Int32Array(4096);
+  #nt = 0;
+  // The last located element: byte range, whether it is a leaf, and its field's token range.
   #ls = 0;
   #le = 0;
   #leaf = false;
+  #fk0 = 0;
+  #fk1 = 0;
 
   /**
    * Parses `bytes` (one message; a batch is split first, see batch.ts). Returns undefined on
@@ -148,9 +177,6 @@ export class Hl7Message {
   parse(bytes: Uint8Array, options?: ParseOptions): Hl7Error | undefined {
     this.bytes = bytes;
     this.warnings = 0;
-    this.segmentCount = 0;
-    this.#nf = 0;
-    this.#nd = 0;
     const buf = asSliceBuffer(bytes);
     const error = this.#tokenize(buf, options);
     if (error !== undefined) return error;
@@ -162,7 +188,7 @@ export class Hl7Message {
   }
 
   #settleCharset(bytes: Uint8Array, options: ParseOptions | undefined): Hl7Error | undefined {
-    const msh18 = this.segmentCount > 0 && isHeaderId(this.#segId[0]!) ? this.#ascii(0, 18, 1) : '';
+    const msh18 = this.segmentCount > 0 && this.#segHeader[0] === 1 ? this.#ascii(0, 18, 1) : '';
     const { charset, unknown } = resolveCharset(msh18, options?.defaultCharset ?? UTF8);
     let warnings = unknown ? ParseWarning.UnknownCharset : 0;
     if (charset.transcode) {
@@ -190,9 +216,11 @@ export class Hl7Message {
   #tokenize(buf: SliceBuffer, options: ParseOptions | undefined): Hl7Error | undefined {
     this.#buf = buf;
     this.segmentCount = 0;
-    this.#nf = 0;
-    this.#nd = 0;
+    this.#nt = 0;
     let end = buf.length;
+    if (end > MAX_MESSAGE_BYTES) {
+      return hl7Error(Hl7ErrorCode.TooLarge, `message of ${end} bytes exceeds the parser's limit of ${MAX_MESSAGE_BYTES} bytes`, ErrCode.InternalError, { offset: 0 });
+    }
     let p = 0;
     if (end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3;
     while (p < end && (buf[p] === 0x20 || buf[p] === 0x09 || buf[p] === CR || buf[p] === LF)) p++;
@@ -205,58 +233,86 @@ export class Hl7Message {
     if (error !== undefined) return error;
 
     const cls = this.#cls;
+    const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     const joinLines = options?.joinContinuationLines !== false;
     const headerOnly = options?.headerOnly === true;
     let i = this.#startSegment(buf, p, end);
-    let fieldEnd = end;
-    const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    for (; i < end; i++) {
-      const c = cls[u8[i]!]!;
-      if (c === 0) continue;
-      if (c === K_FIELD) {
-        const nf = this.#nf;
-        this.#fEnd[nf] = i;
-        if (nf + 2 >= this.#fStart.length) this.#growFields();
-        this.#fStart[nf + 1] = i + 1;
-        this.#fDelim[nf + 1] = this.#nd;
-        this.#nf = nf + 1;
-        continue;
+    let segEnd = end;
+    let tok = this.#tok;
+    let cap = tok.length;
+    let nt = 0;
+    for (;;) {
+      // Scan up to the next terminator; `limit` keeps the token array from overflowing
+      // (at most one token per byte), so the hot loop needs no capacity check.
+      if (cap - nt < 64 && cap - nt < end - i) {
+        tok = this.#growTokens(end - i);
+        cap = tok.length;
       }
-      if (c !== K_SEGMENT) {
-        const nd = this.#nd;
-        if (nd >= this.#dPos.length) this.#growDelimiters();
-        this.#dPos[nd] = i;
-        this.#dKind[nd] = c;
-        this.#nd = nd + 1;
-        continue;
+      const limit = Math.min(end, i + (cap - nt));
+      i = scanTokens(u8, i, limit, cls, tok, nt);
+      nt = scannedTokens;
+      if (i >= end) break;
+      if (i >= limit) continue;
+      // A terminator. Trailing terminators were trimmed, so i + 1 < end. Fast path: one CR
+      // or LF, then an ordinary segment ID and a separator.
+      const ns = this.segmentCount;
+      if (i + 4 < end && !headerOnly && ns + 1 < this.#segId.length) {
+        const b0 = u8[i + 1]!;
+        const b1 = u8[i + 2]!;
+        const b2 = u8[i + 3]!;
+        if (isUpper(b0) && isUpperOrDigit(b1) && isUpperOrDigit(b2) && cls[u8[i + 4]!]! !== 0 && cls[u8[i + 4]!]! <= K_FIELD) {
+          const id = (b0 << 16) | (b1 << 8) | b2;
+          if (!isHeaderId(id)) {
+            this.#segEnd[ns - 1] = i;
+            this.#segId[ns] = id;
+            this.#segStart[ns] = i + 1;
+            this.#segTok[ns] = nt;
+            this.#segHeader[ns] = 0;
+            this.segmentCount = ns + 1;
+            i += 4;
+            continue;
+          }
+        }
       }
       const next = this.#skipBlankLines(buf, i, end);
       if (next >= end) {
-        fieldEnd = i;
+        segEnd = i;
         break;
       }
       if (joinLines && !this.#isSegmentStart(buf, next, end)) {
         this.warnings |= ParseWarning.ContinuationLines;
-        i = next - 1;
+        i = next;
         continue;
       }
       if (headerOnly) {
-        fieldEnd = i;
+        segEnd = i;
         break;
       }
-      this.#fEnd[this.#nf] = i;
-      this.#nf++;
-      i = this.#startSegment(buf, next, end) - 1;
+      this.#segEnd[ns - 1] = i;
+      this.#nt = nt;
+      i = this.#startSegment(buf, next, end);
     }
-    this.#fEnd[this.#nf] = fieldEnd;
-    this.#nf++;
-    this.#fDelim[this.#nf] = this.#nd;
-    this.#segField[this.segmentCount] = this.#nf;
+    this.#nt = nt;
+    this.#segEnd[this.segmentCount - 1] = segEnd;
+    this.#segTok[this.segmentCount] = nt;
     return undefined;
   }
 
   /** Reads MSH-1/MSH-2 at `p` and loads the delimiter class table. */
   #readDelimiters(buf: SliceBuffer, p: number, end: number): Hl7Error | undefined {
+    // Most feeds repeat the same delimiters: skip the table rebuild when MSH-1..MSH-3's first
+    // byte are what the previous message declared.
+    const key = this.#delimKey;
+    if (key.length > 0 && p + key.length <= end) {
+      let same = true;
+      for (let k = 0; k < key.length; k++) {
+        if (buf[p + 3 + k] !== key[k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return undefined;
+    }
     const sep = buf[p + 3]!;
     if (!isValidDelimiter(sep)) {
       return hl7Error(Hl7ErrorCode.BadDelimiters, `invalid field separator (byte 0x${sep.toString(16).padStart(2, '0')}) in MSH-1`, ErrCode.DataType, { segment: 'MSH', field: 1, offset: p + 3 });
@@ -286,6 +342,8 @@ export class Hl7Message {
     if (sub !== NONE) cls[sub] = K_SUB;
     this.#set = [sep, rep, comp, sub].filter((b) => b !== NONE);
     this.#escape = esc;
+    // The key covers MSH-1, MSH-2 and the separator after it (a shorter MSH-2 must not match).
+    this.#delimKey = q < end && buf[q] === sep ? Uint8Array.from(buf.subarray(p + 3, q + 1)) : new Uint8Array(0);
     const ch = (b: number): string => (b === NONE ? '' : String.fromCharCode(b));
     const d = this.delimiters;
     if (d.field !== ch(sep) || d.component !== ch(comp) || d.repetition !== ch(rep) || d.escape !== ch(esc) || d.subcomponent !== ch(sub) || d.truncation !== ch(trunc)) {
@@ -294,31 +352,21 @@ export class Hl7Message {
     return undefined;
   }
 
-  /** Opens a segment at `p`; returns where scanning continues (an open field begins there). */
+  /** Opens a segment at `p`; returns where scanning continues. */
   #startSegment(buf: SliceBuffer, p: number, end: number): number {
     const ns = this.segmentCount;
-    if (ns + 2 >= this.#segId.length) this.#growSegments();
+    if (ns + 1 >= this.#segId.length) this.#growSegments();
     const id = p + 2 < end ? (buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]! : 0;
     this.#segId[ns] = id;
-    this.#segField[ns] = this.#nf;
+    this.#segStart[ns] = p;
+    this.#segTok[ns] = this.#nt;
     this.segmentCount = ns + 1;
-    let nf = this.#nf;
-    if (nf + 4 >= this.#fStart.length) this.#growFields();
-    this.#fStart[nf] = p;
-    this.#fDelim[nf] = this.#nd;
-    if (!isHeaderId(id) || p + 3 >= end || this.#cls[buf[p + 3]!] !== K_FIELD) return p;
+    const header = isHeaderId(id) && p + 3 < end && this.#cls[buf[p + 3]!] === K_FIELD;
+    this.#segHeader[ns] = header ? 1 : 0;
+    if (!header) return p;
     // MSH-1 is the separator itself and MSH-2 the encoding characters: neither is tokenised.
-    this.#fEnd[nf] = p + 3;
-    nf++;
-    this.#fStart[nf] = p + 3;
-    this.#fEnd[nf] = p + 4;
-    this.#fDelim[nf] = this.#nd;
-    nf++;
     let q = p + 4;
     while (q < end && this.#cls[buf[q]!] !== K_FIELD && buf[q] !== CR && buf[q] !== LF) q++;
-    this.#fStart[nf] = p + 4;
-    this.#fDelim[nf] = this.#nd;
-    this.#nf = nf;
     return q;
   }
 
@@ -344,54 +392,90 @@ export class Hl7Message {
 
   #growSegments(): void {
     const n = this.#segId.length * 2;
-    const id = new Int32Array(n);
-    id.set(this.#segId);
-    this.#segId = id;
-    const sf = new Int32Array(n + 1);
-    sf.set(this.#segField);
-    this.#segField = sf;
+    const grow32 = (a: Int32Array, size: number): Int32Array => {
+      const b = new Int32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.#segId = grow32(this.#segId, n);
+    this.#segStart = grow32(this.#segStart, n);
+    this.#segEnd = grow32(this.#segEnd, n);
+    this.#segTok = grow32(this.#segTok, n + 1);
+    const h = new Uint8Array(n);
+    h.set(this.#segHeader);
+    this.#segHeader = h;
   }
 
-  #growFields(): void {
-    const n = this.#fStart.length * 2;
-    const s = new Int32Array(n);
-    s.set(this.#fStart);
-    this.#fStart = s;
-    const e = new Int32Array(n);
-    e.set(this.#fEnd);
-    this.#fEnd = e;
-    const d = new Int32Array(n + 1);
-    d.set(this.#fDelim);
-    this.#fDelim = d;
-  }
-
-  #growDelimiters(): void {
-    const n = this.#dPos.length * 2;
-    const p = new Int32Array(n);
-    p.set(this.#dPos);
-    this.#dPos = p;
-    const k = new Uint8Array(n);
-    k.set(this.#dKind);
-    this.#dKind = k;
+  #growTokens(atLeast: number): Int32Array {
+    const t = new Int32Array(Math.max(this.#tok.length * 2, this.#tok.length + atLeast));
+    t.set(this.#tok);
+    this.#tok = t;
+    return t;
   }
 
   // ---- locating ------------------------------------------------------------------------
+
+  /**
+   * Finds field `field` of segment `seg`: its byte range in #ls/#le and its tokens in
+   * #fk0/#fk1. Field 0 is the segment ID; on MSH/FHS/BHS fields 1 and 2 are the separator
+   * and the encoding characters.
+   */
+  #locateField(seg: number, field: number): boolean {
+    if (seg < 0 || seg >= this.segmentCount || field < 0) return false;
+    const s0 = this.#segStart[seg]!;
+    const s1 = this.#segEnd[seg]!;
+    const t0 = this.#segTok[seg]!;
+    const t1 = this.#segTok[seg + 1]!;
+    const tok = this.#tok;
+    let skip = field;
+    let fs = s0;
+    if (this.#segHeader[seg] === 1) {
+      if (field <= 2) {
+        this.#ls = field === 0 ? s0 : field === 1 ? s0 + 3 : s0 + 4;
+        this.#le = field === 0 ? s0 + 3 : field === 1 ? s0 + 4 : t0 < t1 ? tok[t0]! >> 3 : s1;
+        this.#fk0 = t0;
+        this.#fk1 = t0;
+        return true;
+      }
+      skip = field - 2;
+    }
+    let k = t0;
+    while (skip > 0) {
+      if (k >= t1) return false;
+      const t = tok[k++]!;
+      if ((t & 7) === K_FIELD) {
+        skip--;
+        fs = (t >> 3) + 1;
+      }
+    }
+    let fe = s1;
+    let kEnd = k;
+    while (kEnd < t1) {
+      const t = tok[kEnd]!;
+      if ((t & 7) === K_FIELD) {
+        fe = t >> 3;
+        break;
+      }
+      kEnd++;
+    }
+    this.#ls = fs;
+    this.#le = fe;
+    this.#fk0 = k;
+    this.#fk1 = kEnd;
+    return true;
+  }
 
   /**
    * Finds a location and leaves its byte range in #ls/#le and whether it is a leaf in #leaf.
    * `rep`, `comp`, `sub` are 1-based, 0 meaning "the whole of the level above".
    */
   #locate(seg: number, field: number, rep: number, comp: number, sub: number): boolean {
-    if (seg < 0 || seg >= this.segmentCount || field < 0) return false;
-    const fi = this.#segField[seg]! + field;
-    if (fi >= this.#segField[seg + 1]!) return false;
-    const fs = this.#fStart[fi]!;
-    const fe = this.#fEnd[fi]!;
-    const d0 = this.#fDelim[fi]!;
-    const d1 = this.#fDelim[fi + 1]!;
+    if (!this.#locateField(seg, field)) return false;
+    const fs = this.#ls;
+    const fe = this.#le;
+    const d0 = this.#fk0;
+    const d1 = this.#fk1;
     if (rep === 0 && comp === 0) {
-      this.#ls = fs;
-      this.#le = fe;
       this.#leaf = d0 === d1;
       return true;
     }
@@ -403,10 +487,10 @@ export class Hl7Message {
     let first = -1;
     let last = -1;
     let count = 0;
-    const dPos = this.#dPos;
-    const dKind = this.#dKind;
+    const tok = this.#tok;
     for (let k = d0; k <= d1; k++) {
-      const pos = k < d1 ? dPos[k]! : fe;
+      const t = k < d1 ? tok[k]! : (fe << 3);
+      const pos = t >> 3;
       if (curRep === r && (comp === 0 || curComp === comp) && (sub === 0 || curSub === sub)) {
         if (first < 0) first = tokStart;
         last = pos;
@@ -415,7 +499,7 @@ export class Hl7Message {
         break;
       }
       if (k === d1) break;
-      const kind = dKind[k]!;
+      const kind = t & 7;
       if (kind === K_REP) {
         if (curRep === r) break;
         curRep++;
@@ -437,7 +521,7 @@ export class Hl7Message {
   }
 
   #isHeaderEncodingField(seg: number, field: number): boolean {
-    return field <= 2 && field >= 1 && isHeaderId(this.#segId[seg]!);
+    return field <= 2 && field >= 1 && this.#segHeader[seg] === 1;
   }
 
   /** Decodes the located range: leaf values unescaped, others in wire form. */
@@ -468,8 +552,8 @@ export class Hl7Message {
   /** The segment ID (e.g. `PID`) of segment `seg`, or `''`. */
   segmentName(seg: number): string {
     if (seg < 0 || seg >= this.segmentCount) return '';
-    const s = this.#fStart[this.#segField[seg]!]!;
-    return this.#buf.latin1Slice(s, Math.min(s + 3, this.#fEnd[this.#segField[seg]!]!));
+    const s = this.#segStart[seg]!;
+    return this.#buf.latin1Slice(s, Math.min(s + 3, this.#segEnd[seg]!));
   }
 
   /** Index of the `occurrence`-th (1-based) segment with this ID at or after `from`, or -1. */
@@ -485,16 +569,16 @@ export class Hl7Message {
   /** Number of fields of segment `seg` after its ID (trailing empty fields omitted by the sender are not counted). */
   fieldCount(seg: number): number {
     if (seg < 0 || seg >= this.segmentCount) return 0;
-    return this.#segField[seg + 1]! - this.#segField[seg]! - 1;
+    let n = this.#segHeader[seg] === 1 ? 2 : 0;
+    for (let k = this.#segTok[seg]!; k < this.#segTok[seg + 1]!; k++) if ((this.#tok[k]! & 7) === K_FIELD) n++;
+    return n;
   }
 
   /** Number of repetitions of a field: 0 when absent or empty. */
   repetitionCount(seg: number, field: number): number {
-    if (!this.#locate(seg, field, 0, 0, 0) || this.#ls === this.#le) return 0;
-    if (this.#isHeaderEncodingField(seg, field)) return 1;
-    const fi = this.#segField[seg]! + field;
+    if (!this.#locateField(seg, field) || this.#ls === this.#le) return 0;
     let n = 1;
-    for (let k = this.#fDelim[fi]!; k < this.#fDelim[fi + 1]!; k++) if (this.#dKind[k] === K_REP) n++;
+    for (let k = this.#fk0; k < this.#fk1; k++) if ((this.#tok[k]! & 7) === K_REP) n++;
     return n;
   }
 
@@ -510,15 +594,14 @@ export class Hl7Message {
 
   #countWithin(seg: number, field: number, rep: number, comp: number, kind: number): number {
     if (!this.#locate(seg, field, rep, comp, 0) || this.#ls === this.#le) return 0;
-    if (this.#isHeaderEncodingField(seg, field)) return 1;
     const s = this.#ls;
     const e = this.#le;
-    const fi = this.#segField[seg]! + field;
     let n = 1;
-    for (let k = this.#fDelim[fi]!; k < this.#fDelim[fi + 1]!; k++) {
-      const pos = this.#dPos[k]!;
+    for (let k = this.#fk0; k < this.#fk1; k++) {
+      const t = this.#tok[k]!;
+      const pos = t >> 3;
       if (pos >= e) break;
-      if (pos >= s && this.#dKind[k] === kind) n++;
+      if (pos >= s && (t & 7) === kind) n++;
     }
     return n;
   }
@@ -564,7 +647,7 @@ export class Hl7Message {
   /** The byte range `[start, end)` of the whole segment `seg` in the parsed buffer. */
   segmentRange(seg: number): [number, number] {
     if (seg < 0 || seg >= this.segmentCount) return [0, 0];
-    return [this.#fStart[this.#segField[seg]!]!, this.#fEnd[this.#segField[seg + 1]! - 1]!];
+    return [this.#segStart[seg]!, this.#segEnd[seg]!];
   }
 
   /** The buffer that offsets refer to: the input, or its UTF-8 transcoding (see ParseWarning.Transcoded). */
