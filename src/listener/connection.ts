@@ -119,7 +119,8 @@ export class MllpConnection {
     this.#shuttingDown = true;
     this.socket.pause();
     if (this.#running) await new Promise<void>((resolve) => (this.#idleResolve = resolve));
-    if (!this.#closed) this.socket.end();
+    // destroySoon: end after the last ACK is flushed, then close without waiting for the peer.
+    if (!this.#closed) this.socket.destroySoon();
     await this.closed;
   }
 
@@ -212,7 +213,7 @@ export class MllpConnection {
   }
 
   #maybeFinish(): void {
-    if (this.#ended && !this.#running && this.#queue.length === 0 && !this.#closed) this.socket.end();
+    if (this.#ended && !this.#running && this.#queue.length === 0 && !this.#closed) this.socket.destroySoon();
   }
 
   async #handle(job: Job): Promise<void> {
@@ -285,8 +286,11 @@ export class MllpConnection {
 
   #reply(plan: AckPlan, controlId: string, time: number, t0: number, stored: boolean): void {
     if (this.#closed) return;
-    if (this.#settings.mllpRelease2) this.socket.write(stored ? COMMIT_ACK : COMMIT_NAK);
-    if (!plan.send) return;
+    const commit = this.#settings.mllpRelease2 ? (stored ? COMMIT_ACK : COMMIT_NAK) : undefined;
+    if (!plan.send) {
+      if (commit !== undefined) this.socket.write(commit);
+      return;
+    }
     const ack = buildAck({
       header: plan.header,
       code: plan.code,
@@ -295,11 +299,14 @@ export class MllpConnection {
       ...(plan.text !== undefined ? { text: plan.text } : {}),
       ...(plan.error !== undefined ? { error: plan.error } : {}),
     });
-    const frame = Buffer.allocUnsafe(ack.length + 3);
-    frame[0] = 0x0b;
-    frame.set(ack, 1);
-    frame[ack.length + 1] = 0x1c;
-    frame[ack.length + 2] = 0x0d;
+    // One write per reply (commit bytes and ACK together): one syscall, one TCP segment.
+    const at = commit !== undefined ? commit.length : 0;
+    const frame = Buffer.allocUnsafe(at + ack.length + 3);
+    if (commit !== undefined) frame.set(commit, 0);
+    frame[at] = 0x0b;
+    frame.set(ack, at + 1);
+    frame[at + ack.length + 1] = 0x1c;
+    frame[at + ack.length + 2] = 0x0d;
     const ok = this.socket.write(frame);
     this.#instruments.acks(plan.code).inc();
     this.#instruments.ackLatency.observe((performance.now() - t0) / 1000);
