@@ -3,40 +3,42 @@
  * connection, waits for its ACK, prints `MSA-1<TAB>MSA-2` per message; exit code 0 only if
  * every ACK was AA or CA.
  *
- * Input: MLLP frames, or plain messages each beginning at a line starting with `MSH`
- * (CR, LF or CRLF end segments; they are sent with CR; batch envelope segments
- * FHS/BHS/BTS/FTS and empty lines are skipped).
+ * Input: what `pacslink parse` reads: MLLP frames, or plain messages each beginning at a
+ * line starting with `MSH` (CR, LF or CRLF end segments; sent with CR), batch files
+ * included (their FHS/BHS/BTS/FTS envelope is not sent).
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { CommandIo } from '../cli.js';
 import { parseHostPort } from '../config.js';
 import { UsageError } from '../errors.js';
+import { splitMessages } from '../hl7/index.js';
 import { MllpFramer } from '../listener/framer.js';
 import { MllpClient, readAck } from '../mllp/client.js';
 
-/** Splits input into message payloads (see the module comment). */
-export function splitMessages(input: Uint8Array): Uint8Array[] {
-  if (input.includes(0x0b)) {
-    const out: Uint8Array[] = [];
+/**
+ * Splits input into message payloads with the HL7 core's splitter (the input `parse`
+ * accepts). MLLP frames are sent verbatim (their exact payload); plain messages get CR segment terminators (CRLF
+ * and LF become CR), as MLLP peers expect.
+ */
+export function messagesToSend(input: Uint8Array): Uint8Array[] {
+  let i = 0;
+  while (i < input.length && (input[i] === 0x20 || input[i] === 0x09 || input[i] === 0x0d || input[i] === 0x0a)) i++;
+  if (input[i] === 0x0b) {
+    const frames: Uint8Array[] = [];
     const framer = new MllpFramer(
       { maxFrameBytes: Math.max(input.length, 1024), tolerantEndBlock: true },
-      { onFrame: (p) => out.push(Uint8Array.from(p)), onJunk: () => {}, onOversized: () => {}, onFrameError: () => {} },
+      { onFrame: (p) => frames.push(p), onJunk: () => {}, onOversized: () => {}, onFrameError: () => {} },
     );
     framer.push(input);
     framer.end();
-    return out;
+    return frames;
   }
-  const text = Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1');
-  const messages: string[][] = [];
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    if (line.trim() === '') continue;
-    const id = line.slice(0, 3);
-    if (id === 'FHS' || id === 'BHS' || id === 'BTS' || id === 'FTS') continue;
-    if (id === 'MSH') messages.push([line]);
-    else messages.at(-1)?.push(line);
-  }
-  return messages.map((segs) => Buffer.from(segs.join('\r') + '\r', 'latin1'));
+  return splitMessages(input).messages.map((m) => {
+    const text = Buffer.from(m.buffer, m.byteOffset, m.length).toString('latin1');
+    const segments = text.split(/\r\n|\r|\n/).filter((line) => line.trim() !== '');
+    return Buffer.from(segments.join('\r') + '\r', 'latin1');
+  });
 }
 
 async function readInput(file: string, stdin: NodeJS.ReadableStream): Promise<Uint8Array> {
@@ -71,7 +73,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   if (target.port === 0) throw new UsageError('--to needs a port other than 0');
   const ackTimeoutMs = values.timeout !== undefined ? Number(values.timeout) * 1000 : 30_000;
   if (!(ackTimeoutMs > 0)) throw new UsageError('--timeout must be a positive number of seconds');
-  const messages = splitMessages(await readInput(positionals[0]!, io.stdin));
+  const messages = messagesToSend(await readInput(positionals[0]!, io.stdin));
   if (messages.length === 0) {
     io.stderr.write('pacslink send: no messages in input\n');
     return 1;
