@@ -149,7 +149,6 @@ function isUtf8Charset(msh18: string): boolean {
 }
 
 function toWire(value: string, utf8: boolean): string {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(value)) return value;
   return utf8 ? Buffer.from(value, 'utf8').toString('latin1') : value.replace(/[^\x00-\x7f]/g, '?');
 }

@@ -95,7 +95,7 @@ function decoderFor(encoding: string, fatal: boolean): TextDecoder {
   const cache = fatal ? fatalDecoders : decoders;
   let decoder = cache.get(encoding);
   if (decoder === undefined) {
-    decoder = new TextDecoder(encoding === 'latin1' ? 'windows-1252' : encoding, { fatal });
+    decoder = new TextDecoder(encoding, { fatal });
     cache.set(encoding, decoder);
   }
   return decoder;
@@ -136,9 +136,26 @@ export function decodeRange(bytes: SliceBuffer, start: number, end: number, char
       return bytes.latin1Slice(start, end);
     case 'utf-8':
       return bytes.utf8Slice(start, end);
+    case 'windows-1252':
+      return decodeWindows1252(bytes, start, end);
     default:
       return decoderFor(charset.encoding, false).decode(bytes.subarray(start, end));
   }
+}
+
+/** windows-1252 code points of bytes 0x80-0x9F (undefined bytes keep their C1 code point). */
+const CP1252_HIGH = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
+  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+];
+
+/**
+ * windows-1252, decoded here because Node 20's TextDecoder reads the label as ISO-8859-1
+ * (fixed in later Node versions): Latin-1 plus the 0x80-0x9F punctuation and letters.
+ */
+function decodeWindows1252(bytes: SliceBuffer, start: number, end: number): string {
+  const text = bytes.latin1Slice(start, end);
+  return /[\x80-\x9f]/.test(text) ? text.replace(/[\x80-\x9f]/g, (ch) => String.fromCharCode(CP1252_HIGH[ch.charCodeAt(0) - 0x80]!)) : text;
 }
 
 /** Decodes a whole message in a `transcode` charset to a string, or undefined if strict decoding fails. */
