@@ -38,7 +38,7 @@ import {
   type DedupEntry,
   type MetaTuple,
 } from './schema.js';
-import { rejectCodeOf, underlyingCommitError } from './storage-errors.js';
+import { guardLmdbTurn, handleCommitRejection, rejectCodeOf, underlyingCommitError } from './storage-errors.js';
 import {
   AppendRejectCode,
   type AppendOutcome,
@@ -94,11 +94,12 @@ interface PendingAppend {
   readonly estimate: number;
   readonly outcome: Promise<AppendOutcome>;
   resolve: (outcome: AppendOutcome) => void;
-  commit: CommitPromise | undefined;
 }
 
 interface Batch {
   readonly entries: PendingAppend[];
+  /** The distinct lmdb-js promises of the batch's puts. */
+  readonly commits: Set<CommitPromise>;
   open: boolean;
 }
 
@@ -210,15 +211,13 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       estimate,
       outcome,
       resolve,
-      commit: undefined,
     };
     if (dedupKey !== undefined) this.#pendingKeys.set(dedupKey, entry);
     this.#pendingBytes += input.raw.byteLength;
     this.#uncommittedEstimate += estimate;
     const batch = this.#batch;
     if (batch?.open === true && batch.entries.length < this.#opts.maxBatchRecords) {
-      this.#write(entry);
-      batch.entries.push(entry);
+      this.#write(entry, batch);
     } else {
       this.#queue.push(entry);
       if (batch === undefined) this.#startBatch();
@@ -226,63 +225,66 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     return outcome;
   }
 
-  /** Issues one record's puts; all of them land in the current lmdb-js transaction. */
-  #write(e: PendingAppend): void {
+  /**
+   * Issues one record's puts into the current lmdb-js transaction and records their promises
+   * in the batch (unconditional puts of one transaction share one promise, so this is
+   * normally a single entry; every distinct one is awaited so no rejection goes unhandled).
+   */
+  #write(e: PendingAppend, batch: Batch): void {
     const { raw, meta, dedup, dedupAge } = this.#db;
     const input = e.input;
-    raw.put(e.seq, input.raw as Buffer);
-    // Unconditional puts of one transaction share lmdb-js's commit promise.
-    let commit = meta.put(
-      e.seq,
-      encodeMeta({
-        receivedAt: input.receivedAt,
-        listener: input.listener,
-        remote: input.remote,
-        messageType: input.messageType,
-        controlId: input.controlId,
-        dedupKey: input.dedupKey,
-        bodyHash: e.bodyHash,
-      }),
+    const c = batch.commits;
+    c.add(raw.put(e.seq, input.raw as Buffer) as CommitPromise);
+    c.add(
+      meta.put(
+        e.seq,
+        encodeMeta({
+          receivedAt: input.receivedAt,
+          listener: input.listener,
+          remote: input.remote,
+          messageType: input.messageType,
+          controlId: input.controlId,
+          dedupKey: input.dedupKey,
+          bodyHash: e.bodyHash,
+        }),
+      ) as CommitPromise,
     );
     if (e.dedupKey !== undefined && e.bodyHash !== undefined) {
-      dedup.put(e.dedupKey, [e.seq, e.bodyHash, input.receivedAt]);
-      commit = dedupAge.put(e.seq, [input.receivedAt, e.dedupKey]);
+      c.add(dedup.put(e.dedupKey, [e.seq, e.bodyHash, input.receivedAt]) as CommitPromise);
+      c.add(dedupAge.put(e.seq, [input.receivedAt, e.dedupKey]) as CommitPromise);
     }
-    e.commit = commit as CommitPromise;
+    batch.entries.push(e);
   }
 
   /** Opens a batch with the queued appends; it stays open until the end of this turn. */
   #startBatch(): void {
-    const batch: Batch = { entries: [], open: true };
+    const batch: Batch = { entries: [], commits: new Set(), open: true };
     this.#batch = batch;
     // Scheduled before the first put so it runs before lmdb-js's own end-of-turn task.
     setImmediate(() => {
       batch.open = false;
+      void this.#awaitBatch(batch);
     });
     const n = Math.min(this.#queue.length, this.#opts.maxBatchRecords);
-    for (const e of this.#queue.splice(0, n)) {
-      this.#write(e);
-      batch.entries.push(e);
-    }
+    for (const e of this.#queue.splice(0, n)) this.#write(e, batch);
+    guardLmdbTurn(this.#db.root);
     if (batch.entries.length >= this.#opts.maxBatchRecords) batch.open = false;
-    void this.#awaitBatch(batch);
   }
 
+  /** Runs once the batch is closed: waits for its commit, then for its fsync. */
   async #awaitBatch(batch: Batch): Promise<void> {
-    const commits = new Set<CommitPromise>();
-    for (const e of batch.entries) if (e.commit !== undefined) commits.add(e.commit);
+    const commits = batch.commits;
     let failure: unknown;
     let failed = false;
-    // Normally one promise: a batch is one transaction.
     for (const c of commits) {
       try {
         await c;
       } catch (error) {
+        handleCommitRejection(error);
         failed = true;
         failure = error;
       }
     }
-    batch.open = false;
     if (failed) {
       await this.#failBatch(batch, failure);
     } else {
@@ -399,10 +401,12 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     if (this.#closing) throw new PacslinkError(AppendRejectCode.Closing, 'the inbound log is closing');
     const write = (async () => {
       const commit = this.#db.cursors.put(name, seq) as CommitPromise;
+      guardLmdbTurn(this.#db.root);
       try {
         await commit;
         await commit.flushed;
       } catch (error) {
+        handleCommitRejection(error);
         const cause = await Promise.race([underlyingCommitError(error), setImmediateP().then(() => error)]);
         throw new PacslinkError(rejectCodeOf(cause), `could not store cursor ${name}`, { cause });
       }

@@ -11,6 +11,7 @@
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { StateKey, type DedupEntry, type MetaTuple } from './schema.js';
+import { guardLmdbTurn, handleCommitRejection } from './storage-errors.js';
 
 /** The databases retention works on. */
 export interface RetentionStores {
@@ -102,7 +103,15 @@ async function sweep(
   let total = 0;
   for (;;) {
     if (opts.shouldStop()) return total;
-    const r = await db.root.transaction(() => step(db, cutoff, opts.batchSize));
+    const txn = db.root.transaction(() => step(db, cutoff, opts.batchSize));
+    guardLmdbTurn(db.root);
+    let r: number;
+    try {
+      r = await txn;
+    } catch (error) {
+      handleCommitRejection(error);
+      throw error;
+    }
     if (r < 0) return total + (-r - 1);
     total += r;
     await nextTurn();

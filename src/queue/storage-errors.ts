@@ -36,3 +36,28 @@ export async function underlyingCommitError(error: unknown): Promise<unknown> {
     return cause;
   }
 }
+
+const noop = (): void => undefined;
+
+/**
+ * Marks a failed lmdb-js write's `commitError` promise as handled. lmdb-js 3.5 rejects that
+ * promise even when nobody asked for it, which Node turns into a process-ending unhandled
+ * rejection (kriszyp/lmdb-js#368); every catch of an lmdb-js write calls this first.
+ */
+export function handleCommitRejection(error: unknown): void {
+  const commitError = (error as { commitError?: PromiseLike<unknown> } | null)?.commitError;
+  if (commitError !== undefined && typeof commitError.then === 'function') commitError.then(noop, noop);
+}
+
+/**
+ * Call right after issuing lmdb-js writes in an event-loop turn. At the end of the turn
+ * lmdb-js may create a commit promise of its own for the batch (in `writeBatchStart`) that
+ * nothing awaits; if that transaction fails, the rejection would be unhandled and end the
+ * process. This attaches a handler to it through `committed`, once lmdb-js has created it
+ * (this `setImmediate` is queued after lmdb-js's end-of-turn task, so it runs after it).
+ */
+export function guardLmdbTurn(root: { committed: PromiseLike<unknown> }): void {
+  setImmediate(() => {
+    root.committed.then(noop, handleCommitRejection);
+  });
+}
