@@ -169,6 +169,7 @@ export class Hl7Message {
   #leaf = false;
   #fk0 = 0;
   #fk1 = 0;
+  #rseg = 0;
 
   /**
    * Parses `bytes` (one message; a batch is split first, see batch.ts). Returns undefined on
@@ -657,11 +658,14 @@ export class Hl7Message {
 
   // ---- public access by path ------------------------------------------------------------
 
-  #resolve(path: string | FieldPath): { seg: number; p: FieldPath } | undefined {
+  /** Resolves a path to its compiled form and segment index (in #rseg), without allocating. */
+  #resolve(path: string | FieldPath): FieldPath | undefined {
     const p = typeof path === 'string' ? compilePath(path) : path;
     if ('code' in p) return undefined;
     const seg = this.segmentIndex(p.segmentId, p.occurrence);
-    return seg < 0 ? undefined : { seg, p };
+    if (seg < 0) return undefined;
+    this.#rseg = seg;
+    return p;
   }
 
   /**
@@ -669,9 +673,9 @@ export class Hl7Message {
    * `''`; the HL7 null gives `""`; a path that stops above its leaves gives wire form.
    */
   get(path: string | FieldPath, render: Render = Render.Raw): string {
-    const r = this.#resolve(path);
-    if (r === undefined) return '';
-    const { seg, p } = r;
+    const p = this.#resolve(path);
+    if (p === undefined) return '';
+    const seg = this.#rseg;
     if (p.field === 0) {
       const [s, e] = this.segmentRange(seg);
       return decodeRange(this.#buf, s, e, this.charset);
@@ -681,21 +685,21 @@ export class Hl7Message {
 
   /** What the location at a field path holds. */
   presence(path: string | FieldPath): Presence {
-    const r = this.#resolve(path);
-    if (r === undefined) return Presence.Absent;
-    if (r.p.field === 0) return Presence.Value;
-    return this.presenceAt(r.seg, r.p.field, r.p.repetition, r.p.component, r.p.subcomponent);
+    const p = this.#resolve(path);
+    if (p === undefined) return Presence.Absent;
+    if (p.field === 0) return Presence.Value;
+    return this.presenceAt(this.#rseg, p.field, p.repetition, p.component, p.subcomponent);
   }
 
   /** The raw bytes at a field path, as a view (no copy), or undefined when absent. */
   bytesAt(path: string | FieldPath): Uint8Array | undefined {
-    const r = this.#resolve(path);
-    if (r === undefined) return undefined;
-    if (r.p.field === 0) {
-      const [s, e] = this.segmentRange(r.seg);
+    const p = this.#resolve(path);
+    if (p === undefined) return undefined;
+    if (p.field === 0) {
+      const [s, e] = this.segmentRange(this.#rseg);
       return this.#buf.subarray(s, e);
     }
-    return this.rawAt(r.seg, r.p.field, r.p.repetition, r.p.component, r.p.subcomponent);
+    return this.rawAt(this.#rseg, p.field, p.repetition, p.component, p.subcomponent);
   }
 }
 
