@@ -11,3 +11,4 @@ export { type MessageHeader, type HeaderResult, AckMode, readHeader, messageStru
 export { AckCode, AckTypeForm, type AckError, type AckOptions, buildAck, acceptAckWanted, formatTimestamp } from './ack.js';
 export { type SplitResult, type BatchPart, splitMessages } from './batch.js';
 export { type JsonValue, type JsonSegment, messageToJson } from './json.js';
+export { type Hl7Time, Hl7TimePrecision, parseHl7Time, hl7TimeToIso, hl7TimeToEpochMs, hl7DateOnly, systemTimeZone } from './datetime.js';
