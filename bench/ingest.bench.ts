@@ -5,7 +5,9 @@
  * own process; the load generator (bench/mllp-load.ts) runs in this one.
  *
  * Prints a table (msgs/s, ACK latency p50/p99/max, ratio to the reference) and writes
- * bench/results/ingest.json.
+ * bench/results/ingest.json. A second table gives the inbound log's own rate at the same
+ * concurrency without any network (appends straight from this process), which bounds what
+ * the listener can reach.
  *
  * `node dist/bench/ingest.bench.js [--duration 5] [--warmup 1] [--connections 1,8,64]`
  */
@@ -16,7 +18,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { dedupKeyOf, hashBody, openLmdbInboundLog } from '../src/queue/index.js';
+import { generateCorpus } from './corpus.js';
 import { runLoad, type LoadResult } from './mllp-load.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,6 +64,42 @@ interface Row {
   reference: LoadResult;
   pacslink: LoadResult;
   ratio: number;
+  /** Durable appends/s straight into the LMDB log with C concurrent appenders, no network. */
+  logOnly: number;
+}
+
+/**
+ * The inbound log alone: C concurrent appenders, each awaiting its durable append before the
+ * next, for `durationMs`. Shows how much of the gap to the reference is the log's.
+ */
+async function logOnly(connections: number, durationMs: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'pacslink-logonly-'));
+  const log = await openLmdbInboundLog({ path: dir });
+  const corpus = generateCorpus({ seed: 7, count: 500 });
+  let n = 0;
+  const end = performance.now() + durationMs;
+  await Promise.all(
+    Array.from({ length: connections }, async (_, c) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const raw = corpus[(c * 7919 + i) % corpus.length]!;
+        const id = `L${c}-${i}`;
+        await log.append({
+          raw,
+          receivedAt: Date.now(),
+          listener: 'bench',
+          remote: '127.0.0.1:1',
+          messageType: 'ADT^A01',
+          controlId: id,
+          dedupKey: dedupKeyOf('RIS', 'HOSP', id),
+          bodyHash: hashBody(raw),
+        });
+        n++;
+      }
+    }),
+  );
+  await log.close();
+  await rm(dir, { recursive: true, force: true });
+  return n / (durationMs / 1000);
 }
 
 async function main(): Promise<void> {
@@ -82,7 +123,8 @@ async function main(): Promise<void> {
     const pacslink = await runLoad({ host: '127.0.0.1', port: pl.port, connections: c, durationMs, warmupMs });
     await stop(pl);
     await rm(dir, { recursive: true, force: true });
-    rows.push({ connections: c, reference, pacslink, ratio: pacslink.msgsPerSec / reference.msgsPerSec });
+    const logRate = await logOnly(c, durationMs);
+    rows.push({ connections: c, reference, pacslink, ratio: pacslink.msgsPerSec / reference.msgsPerSec, logOnly: logRate });
     process.stderr.write(`C=${c} done\n`);
   }
   const f = (n: number, d = 0): string => n.toFixed(d);
@@ -97,6 +139,8 @@ async function main(): Promise<void> {
       );
     }
   }
+  lines.push('', '| C | inbound log alone (no network), appends/s |', '|---|---|');
+  for (const r of rows) lines.push(`| ${r.connections} | ${f(r.logOnly)} |`);
   console.log(lines.join('\n'));
   const resultsDir = join(ROOT, 'bench/results');
   await mkdir(resultsDir, { recursive: true });
