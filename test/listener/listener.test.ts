@@ -276,3 +276,27 @@ describe('MLLP listener', () => {
     assert.equal(readAck(acks[1]!).code, 'AA');
   });
 });
+
+describe('MLLP listener under hostile input', () => {
+  it('survives random bytes on many connections and still answers a good message', async (t) => {
+    const log = new FakeLog();
+    const te = await testEngine(log, { maxFrameBytes: 2048, tolerantEndBlock: true });
+    t.after(() => te.close());
+    let seed = 12345;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let c = 0; c < 10; c++) {
+      const raw = await rawClient(te.port);
+      const bytes = Buffer.alloc(20_000);
+      for (let i = 0; i < bytes.length; i++) {
+        const r = rand();
+        bytes[i] = r < 0.01 ? 0x0b : r < 0.02 ? 0x1c : r < 0.03 ? 0x0d : Math.floor(rand() * 256);
+      }
+      raw.socket.end(bytes);
+      await raw.closed;
+    }
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => client.close());
+    assert.deepEqual(readAck(await client.send(message('AFTER'))), { code: 'AA', controlId: 'AFTER' });
+    assert.equal(te.engine.listeners[0]!.connectionCount, 1);
+  });
+});
