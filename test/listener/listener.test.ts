@@ -224,6 +224,19 @@ describe('MLLP listener', () => {
     assert.match(text, /reason="max-per-address"\} 1/);
   });
 
+  it('limits connections per listener', async (t) => {
+    const te = await testEngine(new FakeLog(), { maxConnections: 1 });
+    t.after(() => te.close());
+    const a = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    t.after(() => a.close());
+    assert.equal(readAck(await a.send(message('M1'))).code, 'AA');
+    const second = await rawClient(te.port);
+    await second.closed;
+    const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_mllp_connections_refused_total');
+    assert.match(text, /reason="max-connections"\} 1/);
+    assert.equal(readAck(await a.send(message('M2'))).code, 'AA', 'the admitted connection is unaffected');
+  });
+
   it('keeps memory bounded: a sender pushing without waiting is paused at the high-water mark', async (t) => {
     const log = new FakeLog();
     log.hold = true;
