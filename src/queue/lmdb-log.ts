@@ -38,6 +38,7 @@ import {
   type DedupEntry,
   type MetaTuple,
 } from './schema.js';
+import { estimateRecordBytes, liveBytes } from './storage-size.js';
 import { guardLmdbTurn, handleCommitRejection, rejectCodeOf, underlyingCommitError } from './storage-errors.js';
 import {
   AppendRejectCode,
@@ -46,22 +47,6 @@ import {
   type InboundRecord,
   type InboundRecordInput,
 } from './types.js';
-
-/** Estimated storage cost of a record's metadata and dedup entries. */
-const RECORD_OVERHEAD_BYTES = 256;
-
-/**
- * Upper estimate of the LMDB bytes a record's raw value will take, used for the appends not
- * yet committed (committed data is measured exactly). A value larger than half a page goes
- * to overflow pages; a smaller one shares leaf pages, which splits leave as little as half
- * full, so its share of a page is doubled.
- */
-function estimateBytes(size: number, pageSize: number): number {
-  const node = 12 + size; // node header (8) + uint32 key (4) + value
-  if (node > (pageSize - 16) >> 1) return Math.ceil((size + 16) / pageSize) * pageSize + 24 + RECORD_OVERHEAD_BYTES;
-  const perPage = Math.max(1, Math.floor((pageSize - 16) / (node + 2)));
-  return 2 * Math.ceil(pageSize / perPage) + RECORD_OVERHEAD_BYTES;
-}
 
 /** The LMDB inbound log: the {@link InboundLog} port plus operations for tests and operators. */
 export interface LmdbInboundLog extends InboundLog {
@@ -94,12 +79,12 @@ interface PendingAppend {
   readonly estimate: number;
   readonly outcome: Promise<AppendOutcome>;
   resolve: (outcome: AppendOutcome) => void;
+  /** The lmdb-js promise of the transaction holding the record, once issued. */
+  commit?: CommitPromise;
 }
 
 interface Batch {
   readonly entries: PendingAppend[];
-  /** The distinct lmdb-js promises of the batch's puts. */
-  readonly commits: Set<CommitPromise>;
   open: boolean;
 }
 
@@ -170,6 +155,10 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
 
   append(input: InboundRecordInput): Promise<AppendOutcome> {
     if (this.#closing) return Promise.resolve(rejected(AppendRejectCode.Closing, 'the inbound log is closing'));
+    if (!(input.raw instanceof Uint8Array) || input.raw.byteLength === 0) {
+      return Promise.reject(new TypeError('append: raw must be a non-empty Uint8Array'));
+    }
+    if (!Number.isFinite(input.receivedAt)) return Promise.reject(new TypeError('append: receivedAt must be a finite number'));
     let dedupKey: string | undefined;
     let bodyHash = input.bodyHash;
     let collision = false;
@@ -192,7 +181,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
         }
       }
     }
-    const estimate = estimateBytes(input.raw.byteLength, this.#pageSize);
+    const estimate = estimateRecordBytes(input.raw.byteLength, this.#pageSize);
     const max = this.#opts.maxStorageBytes;
     if (max > 0 && this.#usedBytes + this.#uncommittedEstimate + estimate > max) {
       return Promise.resolve(rejected(AppendRejectCode.StorageFull, `the inbound log would exceed maxStorageBytes (${max})`));
@@ -226,39 +215,40 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   }
 
   /**
-   * Issues one record's puts into the current lmdb-js transaction and records their promises
-   * in the batch (unconditional puts of one transaction share one promise, so this is
-   * normally a single entry; every distinct one is awaited so no rejection goes unhandled).
+   * Issues one record's puts. They are issued together, synchronously, so they land in one
+   * lmdb-js transaction: the record and its dedup entries are stored together or not at all.
    */
   #write(e: PendingAppend, batch: Batch): void {
     const { raw, meta, dedup, dedupAge } = this.#db;
     const input = e.input;
-    const c = batch.commits;
-    c.add(raw.put(e.seq, input.raw as Buffer) as CommitPromise);
-    c.add(
-      meta.put(
-        e.seq,
-        encodeMeta({
-          receivedAt: input.receivedAt,
-          listener: input.listener,
-          remote: input.remote,
-          messageType: input.messageType,
-          controlId: input.controlId,
-          dedupKey: input.dedupKey,
-          bodyHash: e.bodyHash,
-        }),
-      ) as CommitPromise,
+    const rawPut = raw.put(e.seq, input.raw as Buffer);
+    // Unconditional puts of one transaction share one lmdb-js promise: the last one stands
+    // for the record (any other is only guarded against unhandled rejection).
+    let commit = meta.put(
+      e.seq,
+      encodeMeta({
+        receivedAt: input.receivedAt,
+        listener: input.listener,
+        remote: input.remote,
+        messageType: input.messageType,
+        controlId: input.controlId,
+        dedupKey: input.dedupKey,
+        bodyHash: e.bodyHash,
+      }),
     );
     if (e.dedupKey !== undefined && e.bodyHash !== undefined) {
-      c.add(dedup.put(e.dedupKey, [e.seq, e.bodyHash, input.receivedAt]) as CommitPromise);
-      c.add(dedupAge.put(e.seq, [input.receivedAt, e.dedupKey]) as CommitPromise);
+      const dedupPut = dedup.put(e.dedupKey, [e.seq, e.bodyHash, input.receivedAt]);
+      if (dedupPut !== commit) dedupPut.catch(handleCommitRejection);
+      commit = dedupAge.put(e.seq, [input.receivedAt, e.dedupKey]);
     }
+    if (rawPut !== commit) rawPut.catch(handleCommitRejection);
+    e.commit = commit as CommitPromise;
     batch.entries.push(e);
   }
 
   /** Opens a batch with the queued appends; it stays open until the end of this turn. */
   #startBatch(): void {
-    const batch: Batch = { entries: [], commits: new Set(), open: true };
+    const batch: Batch = { entries: [], open: true };
     this.#batch = batch;
     // Scheduled before the first put so it runs before lmdb-js's own end-of-turn task.
     setImmediate(() => {
@@ -271,77 +261,86 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     if (batch.entries.length >= this.#opts.maxBatchRecords) batch.open = false;
   }
 
-  /** Runs once the batch is closed: waits for its commit, then for its fsync. */
+  /**
+   * Runs once the batch is closed: waits for its commit, then (off the critical path) for
+   * its fsync, and issues the queued appends as the next batch as soon as this one has
+   * committed. A batch is normally one transaction; should another writer have closed
+   * lmdb-js's batch in the middle of ours, each record still follows its own transaction.
+   */
   async #awaitBatch(batch: Batch): Promise<void> {
-    const commits = batch.commits;
-    let failure: unknown;
-    let failed = false;
-    for (const c of commits) {
+    const failures = new Map<CommitPromise, unknown>();
+    for (const commit of new Set(batch.entries.map((e) => e.commit))) {
+      if (commit === undefined) continue;
       try {
-        await c;
+        await commit;
       } catch (error) {
         handleCommitRejection(error);
-        failed = true;
-        failure = error;
+        failures.set(commit, error);
       }
     }
-    if (failed) {
-      await this.#failBatch(batch, failure);
-    } else {
-      for (const e of batch.entries) this.#uncommittedEstimate -= e.estimate;
-      if (this.#opts.maxStorageBytes > 0) this.#usedBytes = this.storageBytes();
-      const flushes = [...commits].map((c) => c.flushed ?? c);
-      const previous = this.#flushChain;
-      const chain = Promise.all([previous, ...flushes]).then(
-        () => this.#settleDurable(batch),
-        (error: unknown) => this.#settleFailed(batch, error),
-      );
-      this.#flushChain = chain;
+    const stored: PendingAppend[] = [];
+    const failed: PendingAppend[] = [];
+    for (const e of batch.entries) {
+      this.#uncommittedEstimate -= e.estimate;
+      (e.commit !== undefined && failures.has(e.commit) ? failed : stored).push(e);
     }
+    if (this.#opts.maxStorageBytes > 0) this.#usedBytes = this.storageBytes();
+    if (stored.length > 0) {
+      const flushes = [...new Set(stored.map((e) => e.commit))].map((c) => c?.flushed ?? c);
+      this.#flushChain = Promise.all([this.#flushChain, ...flushes]).then(
+        () => this.#settleDurable(stored),
+        (error: unknown) => this.#settleFailed(stored, error),
+      );
+    }
+    if (failed.length > 0) await this.#failAppends(failed, failures);
     this.#batch = undefined;
     if (this.#queue.length > 0) this.#startBatch();
     else this.#notifyIdle();
   }
 
-  #settleDurable(batch: Batch): void {
-    for (const e of batch.entries) {
-      this.#pendingBytes -= e.input.raw.byteLength;
+  #release(e: PendingAppend): void {
+    this.#pendingBytes -= e.input.raw.byteLength;
+    if (e.dedupKey !== undefined && this.#pendingKeys.get(e.dedupKey) === e) this.#pendingKeys.delete(e.dedupKey);
+  }
+
+  #settleDurable(entries: PendingAppend[]): void {
+    for (const e of entries) {
+      this.#release(e);
       if (e.seq > this.#durableSeq) this.#durableSeq = e.seq;
-      if (e.dedupKey !== undefined && this.#pendingKeys.get(e.dedupKey) === e) this.#pendingKeys.delete(e.dedupKey);
       e.resolve({ kind: 'appended', seq: e.seq, dedupCollision: e.collision });
     }
   }
 
-  // The fsync after a commit failed: the records are visible but may not survive a crash.
-  // They are reported as failed so the sender retries (a resend is then a duplicate of a
-  // record the log does hold, or a new record if the commit was lost).
-  #settleFailed(batch: Batch, error: unknown): void {
-    const code = rejectCodeOf(error);
+  // lmdb-js reports no fsync failure today (its flushed promise only resolves); should one
+  // surface, the records are visible but may not survive a power loss, so they are reported
+  // as failed and the sender resends (then a duplicate of what the log holds, or new).
+  #settleFailed(entries: PendingAppend[], error: unknown): void {
     const message = `fsync failed: ${error instanceof Error ? error.message : String(error)}`;
-    for (const e of batch.entries) {
-      this.#pendingBytes -= e.input.raw.byteLength;
-      if (e.dedupKey !== undefined && this.#pendingKeys.get(e.dedupKey) === e) this.#pendingKeys.delete(e.dedupKey);
-      e.resolve(rejected(code, message));
+    for (const e of entries) {
+      this.#release(e);
+      e.resolve(rejected(rejectCodeOf(error), message));
     }
   }
 
-  async #failBatch(batch: Batch, failure: unknown): Promise<void> {
-    const cause = await Promise.race([underlyingCommitError(failure), setImmediateP().then(() => failure)]);
+  async #failAppends(failed: PendingAppend[], failures: Map<CommitPromise, unknown>): Promise<void> {
+    const first = failures.values().next().value;
+    const cause = await Promise.race([underlyingCommitError(first), setImmediateP().then(() => first)]);
     const code = rejectCodeOf(cause);
     const message = `the inbound log could not commit: ${cause instanceof Error ? cause.message : String(cause)}`;
-    const first = batch.entries[0];
-    for (const e of batch.entries) {
-      this.#pendingBytes -= e.input.raw.byteLength;
-      this.#uncommittedEstimate -= e.estimate;
-      if (e.dedupKey !== undefined && this.#pendingKeys.get(e.dedupKey) === e) this.#pendingKeys.delete(e.dedupKey);
+    for (const e of failed) {
+      this.#release(e);
       e.resolve(rejected(code, message));
     }
-    if (first !== undefined) {
-      // Nothing after this batch has been issued: reuse its seqs so the log has no gap.
-      this.#nextSeq = first.seq;
+    // Nothing after this batch has reached LMDB (the next batch waits for this one), so if
+    // the failed records are its tail their seqs are handed out again and the log has no
+    // gap. Only a failed transaction followed by a successful one inside the same batch
+    // (possible only when another writer split it) leaves a gap; seqs are never reused then.
+    const firstFailed = failed[0];
+    const lastStored = this.#nextSeq - 1 - this.#queue.length;
+    if (firstFailed !== undefined && firstFailed.seq + failed.length - 1 === lastStored) {
+      this.#nextSeq = firstFailed.seq;
       for (const e of this.#queue) e.seq = this.#nextSeq++;
     }
-    if (this.#opts.maxStorageBytes > 0) this.#usedBytes = this.storageBytes();
   }
 
   #notifyIdle(): void {
@@ -424,14 +423,8 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   }
 
   storageBytes(): number {
-    let pages = 0;
-    let pageSize = 4096;
-    for (const db of [this.#db.raw, this.#db.meta, this.#db.dedup, this.#db.dedupAge, this.#db.cursors, this.#db.state]) {
-      const s = db.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number };
-      pageSize = s.pageSize;
-      pages += s.treeBranchPageCount + s.treeLeafPageCount + s.overflowPages;
-    }
-    return pages * pageSize;
+    const d = this.#db;
+    return liveBytes([d.raw, d.meta, d.dedup, d.dedupAge, d.cursors, d.state]);
   }
 
   runRetention(now: number = Date.now()): Promise<RetentionResult> {

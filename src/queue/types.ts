@@ -9,7 +9,11 @@
 
 /** What the listener hands to {@link InboundLog.append}. */
 export interface InboundRecordInput {
-  /** The message bytes exactly as received, never modified. */
+  /**
+   * The message bytes exactly as received, never modified. The log may read them until the
+   * append's promise settles (lmdb-js copies them into the transaction on its write
+   * thread), so the caller must not modify or reuse this memory before then.
+   */
   raw: Uint8Array;
   /** Receive time, epoch milliseconds. */
   receivedAt: number;

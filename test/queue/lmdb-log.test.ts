@@ -172,3 +172,15 @@ test('a batch larger than maxBatchRecords is split across transactions, order ke
   );
   assert.deepEqual([...log.range(1, 50)].map((r) => r.controlId), Array.from({ length: 50 }, (_, i) => `S${i}`));
 });
+
+test('append refuses an empty or non-binary message without consuming a seq', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  const empty = { ...input('E0'), raw: new Uint8Array(0) };
+  await assert.rejects(log.append(empty), { name: 'TypeError', message: 'append: raw must be a non-empty Uint8Array' });
+  await assert.rejects(log.append({ ...input('E1'), receivedAt: Number.NaN }), {
+    name: 'TypeError',
+    message: 'append: receivedAt must be a finite number',
+  });
+  assert.equal(seqOf(await log.append(input('E2'))), 1);
+});
