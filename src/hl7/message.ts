@@ -280,7 +280,9 @@ export class Hl7Message {
         segEnd = i;
         break;
       }
-      if (joinLines && !this.#isSegmentStart(buf, next, end)) {
+      // The header line never takes continuation lines: a stray line after it would end up
+      // inside MSH-12.. and be copied into the ACK with its CR/LF.
+      if (joinLines && this.#segHeader[ns - 1] !== 1 && !this.#isSegmentStart(buf, next, end)) {
         this.warnings |= ParseWarning.ContinuationLines;
         i = next;
         continue;

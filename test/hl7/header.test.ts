@@ -78,6 +78,20 @@ describe('readHeader on realistic messages', () => {
   });
 });
 
+describe('readHeader: the MSH line ends at its first line end', () => {
+  it('does not join a following line that is not a segment (or uses other delimiters) into MSH-12', () => {
+    for (const next of ['PID*1*x', 'base64+/AAAA==', 'pid|1', ' 12345']) {
+      for (const eol of ['\r', '\n', '\r\n']) {
+        const h = headerOf(Buffer.from(`MSH|^~\\&|A|B|C|D|20240102||ADT^A01|X|P|2.5.1${eol}${next}${eol}PID|1${eol}`, 'latin1'));
+        assert.equal(h.versionRaw, '2.5.1', JSON.stringify(next + eol));
+        assert.equal(h.version, '2.5.1');
+      }
+    }
+    const last = headerOf(Buffer.from('MSH|^~\\&|A|B|C|D|20240102||ADT^A01|X|P|2.5.1||||||UNICODE UTF-8\rnot a segment\r', 'latin1'));
+    assert.equal(last.charsetRaw, 'UNICODE UTF-8');
+  });
+});
+
 describe('readHeader: wire form kept byte for byte', () => {
   it('keeps escapes in MSH-10 and MSH-3..6 (an ACK copies them verbatim)', () => {
     const h = headerOf(bytes('MSH|^~\\&|R\\T\\S|H\\F\\1|P\\S\\A|R\\E\\D|20240102||ORM^O01|MSG\\F\\01\\X0D\\|P|2.5.1'));
