@@ -93,7 +93,7 @@ export function buildAck(options: AckOptions): Uint8Array {
     truncation: enc[4] ?? '',
   };
   const utf8 = isUtf8Charset(h.charset ?? '');
-  const text = (value: string): string => toWire(escapeValue(value, d), utf8);
+  const text = (value: string): string => toWire(escapeControls(escapeValue(value, d), d.escape), utf8);
   const trigger = h.triggerEvent ?? '';
   const form = options.typeForm ?? AckTypeForm.Full;
   const type = trigger === '' || form === AckTypeForm.Bare ? 'ACK' : form === AckTypeForm.Trigger ? `ACK${d.component}${trigger}` : `ACK${d.component}${trigger}${d.component}ACK`;
@@ -113,7 +113,7 @@ export function buildAck(options: AckOptions): Uint8Array {
     '', '', '', '', '',
     h.charsetRaw ?? '',
   ]).join(fs);
-  const msa = trimTrailing(['MSA', options.code, h.controlId ?? '', text((options.text ?? '').slice(0, 80))]).join(fs);
+  const msa = trimTrailing(['MSA', options.code, h.controlId ?? '', text(cut(options.text ?? '', 80))]).join(fs);
   let out = `${msh}\r${msa}\r`;
   if (options.error !== undefined) out += `${errSegment(options.error, h.version ?? '', d, text)}\r`;
   return Buffer.from(out, 'latin1');
@@ -146,6 +146,21 @@ function isBeforeV25(version: string): boolean {
 function isUtf8Charset(msh18: string): boolean {
   const v = msh18.trim().toUpperCase();
   return v === '' || v === 'UNICODE UTF-8' || v === 'UNICODE' || v === 'UTF-8' || v === 'UTF8';
+}
+
+/**
+ * Writes the other C0 controls as `\Xhh\` too: a 0x0B or 0x1C in our text (an error message
+ * quoting the input) would otherwise break the MLLP framing of the ACK.
+ */
+function escapeControls(value: string, e: string): string {
+  return value.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, (ch) => `${e}X${ch.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}${e}`);
+}
+
+/** The first `max` UTF-16 units of `value`, without splitting a surrogate pair. */
+function cut(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const last = value.charCodeAt(max - 1);
+  return value.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 function toWire(value: string, utf8: boolean): string {
