@@ -16,6 +16,11 @@
  * only after its transaction's `flushed` promise, i.e. after fsync, never on mere commit.
  * `noSync` is never used. See bench/queue.bench.ts for the measured effect.
  *
+ * Reads. `get` and `range` see committed records, which under overlappingSync includes
+ * records whose fsync is still running; `lastSeq()` is the highest seq that is durable
+ * together with every seq below it, so a consumer that reads up to `lastSeq()` only ever
+ * processes records that will survive a crash.
+ *
  * Failure. When a transaction fails (disk full, I/O error) every append of that batch is
  * rejected and nothing of it is visible (LMDB transactions are atomic). Because the next batch
  * is issued only after the previous one committed, no later record has reached LMDB: the
@@ -429,6 +434,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
 
   runRetention(now: number = Date.now()): Promise<RetentionResult> {
     if (this.#retention !== undefined) return this.#retention;
+    if (this.#closing) return Promise.resolve({ deleted: 0, expiredDedupKeys: 0 });
     const run = runRetentionSweep(this.#db, {
       now,
       maxAgeMs: this.#opts.retention.maxAgeMs,

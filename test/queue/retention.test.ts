@@ -84,3 +84,24 @@ test('after retention empties the log, seq numbering still continues across a re
   assert.equal(reopened.lastSeq(), 5);
   assert.equal(seqOf(await reopened.append(sized('E5', 100))), 6);
 });
+
+test('the background timer runs the sweep every intervalMs', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const log = await openLmdbInboundLog({ path: await tempDir(t), retention: { maxAgeMs: DAY, intervalMs: 5000 } });
+  t.after(() => log.close());
+  for (let i = 0; i < 3; i++) await log.append(sized(`T${i}`, 100, Date.now() - 2 * DAY));
+  await log.setCursor('converter', 3);
+  t.mock.timers.tick(4999);
+  assert.equal(log.firstSeq(), 1, 'not yet');
+  t.mock.timers.tick(1);
+  // the timer started a sweep (with the current time); a concurrent call shares it. Had it
+  // not, this call would sweep as of epoch 0 and delete nothing.
+  assert.deepEqual(await log.runRetention(0), { deleted: 3, expiredDedupKeys: 0 });
+  assert.equal(log.firstSeq(), 0);
+});
+
+test('runRetention after close does nothing', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  await log.close();
+  assert.deepEqual(await log.runRetention(), { deleted: 0, expiredDedupKeys: 0 });
+});
