@@ -111,15 +111,20 @@ function splitLines(bytes: Uint8Array, from: number, to: number): SplitResult {
   let msgEnd = -1;
   let batch: BatchPart | undefined;
   let strayStart = -1;
+  // Messages since the last batch or file boundary that no batch holds: BHS is optional
+  // (`{[BHS] {MSH…} [BTS]}`), so a BTS after them closes a batch of them.
+  let loose = 0;
   const closeMessage = (): void => {
     if (msgStart < 0) return;
     result.messages.push(bytes.subarray(msgStart, msgEnd));
     if (batch !== undefined) batch.messageCount++;
+    else loose++;
     msgStart = -1;
   };
   const closeBatch = (): void => {
     if (batch !== undefined) result.batches.push(batch);
     batch = undefined;
+    loose = 0;
   };
   let i = from;
   while (i < to) {
@@ -156,8 +161,8 @@ function splitLines(bytes: Uint8Array, from: number, to: number): SplitResult {
         case 'BTS': {
           closeMessage();
           if (batch === undefined) {
-            result.errors.push(hl7Error(Hl7ErrorCode.BatchStructure, 'BTS segment without a batch', ErrCode.SegmentSequence, { segment: 'BTS', offset: s }));
-            batch = { messageCount: 0 };
+            if (loose === 0) result.errors.push(hl7Error(Hl7ErrorCode.BatchStructure, 'BTS segment without a batch', ErrCode.SegmentSequence, { segment: 'BTS', offset: s }));
+            batch = { messageCount: loose };
           }
           batch.trailer = [s, e];
           const declared = firstFieldNumber(bytes, s, e);
