@@ -218,7 +218,9 @@ export class Hl7Message {
     this.#buf = buf;
     this.segmentCount = 0;
     this.#nt = 0;
-    let end = buf.length;
+    const headerOnly = options?.headerOnly === true;
+    // Only the first line is read in header-only mode, so any message size will do there.
+    let end = headerOnly ? Math.min(buf.length, MAX_MESSAGE_BYTES) : buf.length;
     if (end > MAX_MESSAGE_BYTES) {
       return hl7Error(Hl7ErrorCode.TooLarge, `message of ${end} bytes exceeds the parser's limit of ${MAX_MESSAGE_BYTES} bytes`, ErrCode.InternalError, { offset: 0 });
     }
@@ -236,7 +238,6 @@ export class Hl7Message {
     const cls = this.#cls;
     const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     const joinLines = options?.joinContinuationLines !== false;
-    const headerOnly = options?.headerOnly === true;
     let i = this.#startSegment(buf, p, end);
     let segEnd = end;
     let tok = this.#tok;
