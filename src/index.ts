@@ -4,3 +4,16 @@
  */
 export * from './hl7/index.js';
 export { PacslinkError, UsageError, type PlainError } from './errors.js';
+export { startEngine, type Engine, type EnginePorts } from './engine.js';
+export {
+  type EngineOptions,
+  type EngineInput,
+  type ListenerOptions,
+  type ListenerTlsOptions,
+  ENGINE_DEFAULTS,
+  LISTENER_DEFAULTS,
+  resolveEngineOptions,
+  loadConfigFile,
+} from './config.js';
+export { MllpFramer, FrameErrorReason, type MllpFramerOptions, type FramerHandlers } from './listener/framer.js';
+export type { InboundLog, InboundRecord, InboundRecordInput, AppendOutcome } from './queue/types.js';
