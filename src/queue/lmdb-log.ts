@@ -21,11 +21,15 @@
  * together with every seq below it, so a consumer that reads up to `lastSeq()` only ever
  * processes records that will survive a crash.
  *
- * Failure. When a transaction fails (disk full, I/O error) every append of that batch is
- * rejected and nothing of it is visible (LMDB transactions are atomic). Because the next batch
- * is issued only after the previous one committed, no later record has reached LMDB: the
- * failed batch's seqs are handed out again, in call order, to the appends still queued, so
- * the log never has a gap and no caller ever saw a seq that was not stored.
+ * Failure. When a transaction fails (disk full, I/O error) every append in it is rejected
+ * (`STORAGE_FULL` or `STORAGE_FAILED`) and nothing of it is visible (LMDB transactions are
+ * atomic). Because the next batch is issued only after the previous one committed, no later
+ * record has reached LMDB: the failed seqs are handed out again, in call order, to the
+ * appends still queued, so the log never has a gap and no caller ever saw a seq that was not
+ * stored. That wait for the commit is the price of gap-freedom: bare lmdb-js pipelines
+ * transactions back to back and is faster at high concurrency (bench/queue.bench.ts).
+ * `maxStorageBytes` is checked before a seq is assigned, so a `STORAGE_FULL` from the limit
+ * consumes nothing at all.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import * as fs from 'node:fs';
