@@ -37,14 +37,30 @@ const LF = 0x0a;
 
 /**
  * Splits `bytes` into messages. Input that begins (after whitespace) with the MLLP start
- * byte is read as MLLP frames, each of which may hold a message or a batch; anything else is
- * read line by line, a message beginning at every line that starts with `MSH`.
+ * byte is read as MLLP frames, each of which may hold a message or a batch; so is input whose
+ * first start byte comes before any header line (junk before the first frame, reported);
+ * anything else is read line by line, a message beginning at every line that starts with `MSH`.
  */
 export function splitMessages(bytes: Uint8Array): SplitResult {
   let p = 0;
   while (p < bytes.length && isSpace(bytes[p]!)) p++;
   if (p < bytes.length && bytes[p] === VT) return splitFrames(bytes, p);
+  const vt = bytes.indexOf(VT, p);
+  if (vt > 0 && !hasHeaderLine(bytes, p, vt)) return splitFrames(bytes, p);
   return splitLines(bytes, 0, bytes.length);
+}
+
+/** Whether a line in `bytes[from, to)` starts with MSH, FHS or BHS. */
+function hasHeaderLine(bytes: Uint8Array, from: number, to: number): boolean {
+  let s = from;
+  while (s < to) {
+    let e = s;
+    while (e < to && bytes[e] !== CR && bytes[e] !== LF) e++;
+    const id = lineId(bytes, s, e);
+    if (id === 'MSH' || id === 'FHS' || id === 'BHS') return true;
+    s = e + 1;
+  }
+  return false;
 }
 
 function isSpace(b: number): boolean {

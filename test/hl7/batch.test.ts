@@ -94,6 +94,19 @@ describe('splitMessages: MLLP-framed files', () => {
     assert.match(r.errors[0]!.message, /outside an MLLP frame/);
   });
 
+  it('reports junk before the first frame and still reads the frames', () => {
+    const r = split(`junk line\r\n12345\r${VT}${A}\r${FS}\r${VT}${B}\r${FS}\r`);
+    assert.deepEqual(texts(r), [A, B]);
+    assert.deepEqual(codes(r), [Hl7ErrorCode.BatchStructure], 'one error for the whole run of junk');
+    assert.equal(r.errors[0]!.offset, 0);
+  });
+
+  it('reads plain messages as lines even when a VT byte appears inside a later segment', () => {
+    const r = split(`${A}\rOBX|1|TX|||a${VT}b\r${B}\r`);
+    assert.deepEqual(texts(r), [`${A}\rOBX|1|TX|||a${VT}b`, B]);
+    assert.deepEqual(r.errors, []);
+  });
+
   it('reports a frame without an end block and still returns its message', () => {
     const last = split(`${VT}${A}\r${FS}\r${VT}${B}\r`);
     assert.deepEqual(texts(last), [A, B]);
