@@ -176,6 +176,8 @@ function wallMs(t: Hl7Time): number {
 const DAY_MS = 86_400_000;
 
 function resolve(t: Hl7Time, timeZone: string): { epochMs: number; offsetMinutes: number } {
+  // Looked up even when the value has its own offset, so a bad zone fails on every value.
+  formatterFor(timeZone);
   const local = wallMs(t);
   if (t.offsetMinutes !== undefined) return { epochMs: local - t.offsetMinutes * 60_000, offsetMinutes: t.offsetMinutes };
   // The offsets in force a day before and a day after cover any one transition near this

@@ -182,6 +182,7 @@ describe('hl7TimeToIso / hl7TimeToEpochMs in a time zone', () => {
 
   it('throws RangeError for an unknown time zone', () => {
     assert.throws(() => hl7TimeToIso(parsed('20240102'), 'Mars/Olympus_Mons'), RangeError);
+    assert.throws(() => hl7TimeToEpochMs(parsed('20240102120000+0100'), 'Mars/Olympus_Mons'), RangeError, 'also when the value has its own offset');
   });
 });
 
