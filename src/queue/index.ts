@@ -13,3 +13,4 @@ export { lmdbInboundLogDefaults, type LmdbInboundLogOptions } from './options.js
 export type { RetentionResult } from './retention.js';
 export { dedupKeyOf, hashBody } from './dedup.js';
 export { DbName } from './schema.js';
+export { viewRaw } from './raw-view.js';

@@ -4,7 +4,8 @@
  *
  * Named databases in one LMDB environment:
  * - `inbound.raw`: key seq (`uint32`), value the message bytes exactly as received
- *   (`binary` encoding: `getBinaryFast(seq)` yields them with no decode step);
+ *   (`binary` encoding: read them with no decode step and no copy through `viewRaw`, never
+ *   with `getBinaryFast` directly, whose buffer is 16 MiB long, see raw-view.ts);
  * - `inbound.meta`: key seq (`uint32`), value a msgpack tuple, see {@link MetaTuple};
  * - `inbound.dedup`: key dedup key (string), value {@link DedupEntry};
  * - `inbound.dedup-age`: key seq (`uint32`), value `[receivedAt, dedupKey]`: the order in
