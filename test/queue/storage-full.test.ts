@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { open } from 'lmdb';
 import { openLmdbInboundLog } from '../../src/queue/lmdb-log.js';
+import { DbName, MAX_SEQ, StateKey } from '../../src/queue/schema.js';
 import { isStorageFullError, rejectCodeOf } from '../../src/queue/storage-errors.js';
 import { seqOf, sized, tempDir } from './helpers.js';
 
@@ -69,4 +71,19 @@ test('LMDB map-full and ENOSPC errors map to STORAGE_FULL, anything else to STOR
   assert.equal(rejectCodeOf(new Error('MDB_MAP_FULL: Environment mapsize limit reached')), 'STORAGE_FULL');
   assert.equal(rejectCodeOf(new Error('Input/output error')), 'STORAGE_FAILED');
   assert.equal(rejectCodeOf(undefined), 'STORAGE_FAILED');
+});
+
+test('the 32-bit seq space is a hard limit: the last seq is 4294967295, then STORAGE_FULL', async (t) => {
+  const path = await tempDir(t);
+  // pretend retention has removed everything up to 2^32 - 2
+  const env = open({ path, maxDbs: 16 });
+  await env.openDB<number, string>(DbName.State, { encoding: 'msgpack' }).put(StateKey.DeletedThrough, MAX_SEQ - 1);
+  await env.close();
+  const log = await openLmdbInboundLog({ path });
+  t.after(() => log.close());
+  assert.equal(log.lastSeq(), MAX_SEQ - 1);
+  assert.equal(seqOf(await log.append(sized('LAST', 100))), MAX_SEQ);
+  assert.equal(log.get(MAX_SEQ)?.controlId, 'LAST');
+  const after = await log.append(sized('NEXT', 100));
+  assert.equal(after.kind === 'rejected' && after.code, 'STORAGE_FULL');
 });
