@@ -220,6 +220,31 @@ describe('property: untrusted input never throws', () => {
   });
 });
 
+/** A valid message under random delimiters (MSH-2 of 4 or 5 characters) with random escaped values. */
+const validAnyDelimiters = fc.tuple(delimiters, trickyText, trickyText, fc.constantFrom('\r', '\n', '\r\n')).map(([d, v1, v2, eol]) => {
+  const f = d.field;
+  return new Uint8Array(Buffer.from([
+    `MSH${f}${encodingCharacters(d)}${f}RIS${f}HOSP${f}PACS${f}RAD${f}20240102${f}${f}ADT${d.component}A01${f}${escapeValue(v1, d)}${f}P${f}2.5`,
+    `PID${f}1${f}${f}${escapeValue(v2, d)}${d.component}${d.component}${d.component}HOSP${d.repetition}X`,
+  ].join(eol), 'utf8'));
+});
+
+describe('property: a reused Hl7Message reads like a fresh one', () => {
+  it('parsing a sequence of messages with one instance gives what a new instance gives for each', () => {
+    const reused = new Hl7Message();
+    const view = (m: Hl7Message, bytes: Uint8Array): unknown => {
+      const error = m.parse(bytes);
+      return error ?? { json: messageToJson(m), delimiters: { ...m.delimiters }, charset: m.charset.name, warnings: m.warnings, header: readHeader(bytes) };
+    };
+    fc.assert(
+      fc.property(fc.array(fc.oneof(validAnyDelimiters, mutated, randomBytes), { minLength: 2, maxLength: 5 }), (inputs) => {
+        for (const bytes of inputs) assert.deepEqual(view(reused, bytes), view(new Hl7Message(), bytes));
+      }),
+      { ...RUNS, numRuns: 300 },
+    );
+  });
+});
+
 describe('property: messageToJson', () => {
   it('never throws and its output survives JSON.stringify/parse unchanged', () => {
     const msg = new Hl7Message();
