@@ -66,7 +66,9 @@ function daysInMonth(year: number, month: number): number {
 /**
  * Parses an HL7 DTM/TS/DT value. Returns undefined for values that are empty, unknown
  * (`0000`…) or invalid; see the module comment for what is tolerated. The fraction needs
- * seconds before it (`202401021200.5` is invalid), as the standard's format does.
+ * seconds before it (`202401021200.5` is invalid), as the standard's format does. Pass the
+ * time itself (TS.1, e.g. path `PID-7.1`): the degree-of-precision component of v2.3 TS
+ * (`19800101^D`) is not part of it.
  */
 export function parseHl7Time(value: string): Hl7Time | undefined {
   const m = SHAPE.exec(value.trim());

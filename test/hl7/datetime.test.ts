@@ -169,6 +169,12 @@ describe('hl7TimeToIso / hl7TimeToEpochMs in a time zone', () => {
     assert.equal(iso('20241103020000', 'America/New_York'), '2024-11-03T02:00:00-05:00');
   });
 
+  it('applies the same rules to a 30-minute DST shift (Australia/Lord_Howe)', () => {
+    assert.equal(iso('20241006021500', 'Australia/Lord_Howe'), '2024-10-06T02:45:00+11:00', 'gap 02:00-02:30');
+    assert.equal(iso('20240407014500', 'Australia/Lord_Howe'), '2024-04-07T01:45:00+11:00', 'overlap 01:30-02:00: earlier');
+    assert.equal(iso('20240407020000', 'Australia/Lord_Howe'), '2024-04-07T02:00:00+10:30');
+  });
+
   it('a date at a DST change starts at local midnight', () => {
     assert.equal(iso('20240331', 'Europe/Berlin'), '2024-03-31T00:00:00+01:00');
     assert.equal(iso('20241103', 'America/New_York'), '2024-11-03T00:00:00-04:00');
