@@ -27,6 +27,8 @@ export interface QueueBenchRow {
   msgsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** Messages per LMDB transaction: the group commit at work. */
+  perTxn: number;
 }
 
 function message(id: number): InboundRecordInput {
@@ -52,7 +54,17 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** Runs `appenders` loops calling `appendOne` for `seconds`; returns throughput and latency. */
-async function drive(appenders: number, seconds: number, appendOne: (id: number) => Promise<void>): Promise<Omit<QueueBenchRow, 'config' | 'appenders'>> {
+type Measured = Omit<QueueBenchRow, 'config' | 'appenders' | 'perTxn'>;
+
+/** Transactions committed so far in the environment at `dir` (opened after the run). */
+function txnCount(dir: string): number {
+  const env = open({ path: dir, maxDbs: 16 });
+  const n = (env.getStats() as { lastTxnId: number }).lastTxnId;
+  void env.close();
+  return n;
+}
+
+async function drive(appenders: number, seconds: number, appendOne: (id: number) => Promise<void>): Promise<Measured> {
   const latencies: number[] = [];
   let next = 0;
   const start = performance.now();
@@ -86,7 +98,8 @@ async function benchLog(overlappingSync: boolean, appenders: number, seconds: nu
       if (o.kind !== 'appended') throw new Error(`append failed: ${JSON.stringify(o)}`);
     });
     await log.close();
-    return { config: `pacslink log, overlappingSync ${overlappingSync ? 'on' : 'off'}`, appenders, ...r };
+    const perTxn = Number((r.messages / txnCount(dir)).toFixed(1));
+    return { config: `pacslink log, overlappingSync ${overlappingSync ? 'on' : 'off'}`, appenders, ...r, perTxn };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -103,7 +116,8 @@ async function benchBareLmdb(appenders: number, seconds: number): Promise<QueueB
       await p.flushed;
     });
     await root.close();
-    return { config: 'bare lmdb-js put + flushed (reference)', appenders, ...r };
+    const perTxn = Number((r.messages / txnCount(dir)).toFixed(1));
+    return { config: 'bare lmdb-js put + flushed (reference)', appenders, ...r, perTxn };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -121,8 +135,8 @@ export async function runQueueBench(seconds: number): Promise<QueueBenchRow[]> {
 }
 
 function table(rows: QueueBenchRow[]): string {
-  const head = ['configuration', 'appenders', 'msgs/s', 'p50 ms', 'p99 ms'];
-  const body = rows.map((r) => [r.config, String(r.appenders), String(r.msgsPerSec), r.p50Ms.toFixed(3), r.p99Ms.toFixed(3)]);
+  const head = ['configuration', 'appenders', 'msgs/s', 'p50 ms', 'p99 ms', 'msgs/txn'];
+  const body = rows.map((r) => [r.config, String(r.appenders), String(r.msgsPerSec), r.p50Ms.toFixed(3), r.p99Ms.toFixed(3), String(r.perTxn)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(head), ...body.map(line)].join('\n');
