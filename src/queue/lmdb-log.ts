@@ -483,9 +483,13 @@ export async function openLmdbInboundLog(options: LmdbInboundLogOptions): Promis
     // - overlappingSync (default on): LMDB commits with MDB_NOSYNC under the write lock and
     //   fdatasync runs afterwards on another thread (strace shows it on libuv pool threads),
     //   so batch N+1 is committed while batch N is still being flushed and the disk is
-    //   never idle waiting for a JS round trip. On a disk whose fsync is slow compared to a
-    //   commit this is what keeps the device busy; on the benchmark VM (fdatasync ≈ 0.3 ms)
-    //   on and off measured the same within noise (bench/queue.bench.ts);
+    //   never idle waiting for a JS round trip. Measured (bench/queue.bench.ts, 2 vCPU VM):
+    //   on and off are equal within run-to-run noise, both with the VM's ≈0.3 ms fdatasync
+    //   and with fdatasync slowed to 2 ms through an LD_PRELOAD shim (≈20k msgs/s at 64
+    //   appenders, ≈64 messages per transaction either way): when every appender waits for
+    //   its ACK, all of them are in the batch being flushed and nothing is left to overlap.
+    //   It is kept on (lmdb-js's default on Linux) for arrivals that are not in lockstep,
+    //   whose commit then proceeds during the previous fsync;
     // - separateFlushed: with overlappingSync the put promise resolves at commit, so each
     //   write also carries a `flushed` promise; appends resolve on that (strace: the
     //   fdatasync precedes the resolution), never on commit. noSync is never used.
