@@ -238,8 +238,13 @@ export function readPatient(ctx: MapContext, pid: number): PatientData | undefin
 /** True for a missing PV1 or the dummy `PV1||N` some senders put in A28/A31 (quirk 10). */
 export function isDummyPv1(msg: Hl7Message, pv1: number): boolean {
   if (pv1 < 0) return true;
-  const cls = str(msg, pv1, 2).toUpperCase();
-  return (cls === 'N' || cls === '') && str(msg, pv1, 3) === '' && str(msg, pv1, 19) === '' && str(msg, pv1, 7) === '' && str(msg, pv1, 44) === '';
+  const cls = msg.value(pv1, 2, 1, 1).trim().toUpperCase();
+  if (cls !== 'N' && cls !== '') return false;
+  for (const f of [3, 6, 7, 8, 19, 44, 45]) {
+    const p = msg.presenceAt(pv1, f, 1, 0, 0);
+    if (p === Presence.Value || p === Presence.Null) return false;
+  }
+  return true;
 }
 
 /** PV1 → VisitData per the null rule. */

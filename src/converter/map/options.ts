@@ -8,6 +8,7 @@
  */
 import { systemTimeZone } from '../../hl7/index.js';
 import type { IdentityOptions } from '../../repository/identity.js';
+import { OrderStatus } from '../../repository/model.js';
 
 /** Where a sender puts the accession number (DOMAIN.md §4.4, §6 quirk 22). */
 export const ACCESSION_LOCATIONS = ['OBR-18', 'OBR-19', 'OBR-20', 'OBR-3', 'ORC-3', 'ORC-2', 'IPC-1'] as const;
@@ -29,6 +30,12 @@ export interface SenderOptions {
   primaryAuthority?: string;
   /** ADT trigger events (e.g. `['A02']`) accepted with AA but not applied. Default none. */
   ignoreEvents: readonly string[];
+  /**
+   * Extra or overriding rows of the ORC-1 × ORC-5 table (order-status.ts) for a sender with
+   * non-IHE combinations (quirk 23), keyed `ORC1_ORC5` (`XO_IP`, `NW_` for an empty ORC-5),
+   * valued with an order status word or `'ignore'` (acknowledged, not applied). Default none.
+   */
+  orderStatusMap?: Readonly<Record<string, OrderStatus | 'ignore'>>;
 }
 
 /** Options of {@link mapMessage}. */
@@ -100,6 +107,15 @@ function checkSender(s: Partial<SenderOptions>, where: string): Partial<SenderOp
   }
   if (s.primaryAuthority !== undefined && typeof s.primaryAuthority !== 'string') {
     throw new RangeError(`${where}.primaryAuthority must be a string`);
+  }
+  if (s.orderStatusMap !== undefined) {
+    const allowed: readonly string[] = [...Object.values(OrderStatus), 'ignore'];
+    for (const [key, value] of Object.entries(s.orderStatusMap)) {
+      if (!/^[A-Z0-9]{2}_[A-Z0-9]{0,2}$/.test(key) || !allowed.includes(value)) {
+        throw new RangeError(`${where}.orderStatusMap entries must be ORC1_ORC5 (e.g. "XO_IP") mapped to one of ${allowed.join(', ')}`);
+      }
+    }
+    s.orderStatusMap = Object.freeze({ ...s.orderStatusMap });
   }
   if (s.ignoreEvents !== undefined) {
     if (!Array.isArray(s.ignoreEvents) || !s.ignoreEvents.every((e) => typeof e === 'string' && /^[A-Z][0-9A-Z]{2}$/.test(e))) {

@@ -15,6 +15,8 @@
  * | DC    | CA, empty        | discontinued  |
  * | OK, NA, UA, CR, UC, XR, DR, OR | any | a reply, not an instruction: ignored (AA) |
  * | anything else | | error UNKNOWN_ORDER_CONTROL, 103 at ORC-1 |
+ *
+ * A sender's `orderStatusMap` (options.ts) adds rows or overrides these, reply rows included.
  */
 import { OrderStatus } from '../../repository/model.js';
 
@@ -38,8 +40,14 @@ const TABLE: Readonly<Record<string, OrderStatus>> = {
   DC_: OrderStatus.Discontinued,
 };
 
-/** The status for an ORC-1/ORC-5 pair: a status, `'reply'`, or undefined for an unknown combination. */
-export function orderStatusOf(control: string, orderStatus: string): OrderStatus | 'reply' | undefined {
+/**
+ * The status for an ORC-1/ORC-5 pair: a status, `'reply'` (acknowledge, do not apply), or
+ * undefined for an unknown combination. `extra` holds a sender's own rows (`'ignore'` = reply).
+ */
+export function orderStatusOf(control: string, orderStatus: string, extra?: Readonly<Record<string, OrderStatus | 'ignore'>>): OrderStatus | 'reply' | undefined {
+  const key = `${control}_${orderStatus}`;
+  const own = extra?.[key];
+  if (own !== undefined) return own === 'ignore' ? 'reply' : own;
   if (REPLY_CONTROLS.includes(control)) return 'reply';
-  return TABLE[`${control}_${orderStatus}`];
+  return TABLE[key];
 }

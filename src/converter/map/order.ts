@@ -67,7 +67,7 @@ export function mapOrder(ctx: MapContext, family: OrderFamily): MapOutcome {
   for (const g of groups) {
     const control = str(msg, g.orc, 1).toUpperCase();
     const orderStatus = str(msg, g.orc, 5).toUpperCase();
-    const status = orderStatusOf(control, orderStatus);
+    const status = orderStatusOf(control, orderStatus, ctx.sender.orderStatusMap);
     if (status === 'reply') {
       replies.push(control);
       continue;
