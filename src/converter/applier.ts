@@ -1,0 +1,233 @@
+/**
+ * The applier: the single writer of the repository. It takes worker replies in any order,
+ * puts them back in seq order and applies each range, strictly in that order, in ONE LMDB
+ * write transaction holding, for every message of the range, its repository changes (or
+ * its dead letter) and the events they cause, plus the converter cursor moved to the end
+ * of the range. LMDB commits all of it or none of it, so after a crash at any instant the
+ * repository, the cursor and the event log agree: conversion resumes at `cursor + 1` and no
+ * change is lost or applied twice.
+ *
+ * A message that cannot be converted (a mapping error, or a rejection by the repository)
+ * is written to the dead-letter table and announced by a `message.rejected` event; the
+ * messages behind it in the same range go on. Should the range's transaction throw (a bug
+ * or a storage error, not an expected rejection), it is aborted as a whole and the range is
+ * applied again one message per transaction, a message that throws on its own becoming a
+ * dead letter with code `INTERNAL`, so one bad message cannot stop conversion.
+ *
+ * With `emitEvents` off (`pacslink rebuild`) the same changes and dead letters are written
+ * but no event is appended: the event log stays as it was, so subscribers see no duplicates.
+ */
+import type { RootDatabase } from 'lmdb';
+import { performance } from 'node:perf_hooks';
+import { EventType, type NewEvent } from '../events/types.js';
+import type { EventLog } from '../events/log.js';
+import { ConversionErrorCode, type ConversionError, type MappingResult } from './changes.js';
+import type { DeadLetterTable } from './dead-letters.js';
+import type { ConverterState } from './state.js';
+import type { ConvertedItem, ConvertReply } from './work.js';
+
+/** What the applier needs from the repository (src/repository). */
+export interface ApplyTarget {
+  /**
+   * Applies one message's changes inside the caller's write transaction, all or nothing,
+   * calling `emit` for each event they cause. Deterministic.
+   */
+  apply(
+    result: { context: Extract<MappingResult, { kind: 'changes' }>['context']; changes: Extract<MappingResult, { kind: 'changes' }>['changes'] },
+    messageSeq: number,
+    emit: (event: NewEvent) => void,
+  ): { kind: 'applied' } | { kind: 'rejected'; error: ConversionError };
+}
+
+/** The outcome of one message, as reported after commit. */
+export type ItemOutcome = 'applied' | 'ignored' | 'dead-letter' | 'missing';
+
+/** What one committed range did. */
+export interface CommittedRange {
+  fromSeq: number;
+  toSeq: number;
+  /** Per message: seq, outcome and message type (MSH-9.1^MSH-9.2, `''` when unknown). */
+  outcomes: Array<{ seq: number; outcome: ItemOutcome; type: string }>;
+  /** Events appended (0 with `emitEvents` off). */
+  events: number;
+  /** Main-thread time spent applying and committing, ns. */
+  applyNs: number;
+  /** Worker time spent parsing and mapping (sum over the messages), ns. */
+  mapNs: number;
+  /** Worker parse time (part of `mapNs`), ns. */
+  parseNs: number;
+  /** True when the range had to be applied one message per transaction. */
+  fallback: boolean;
+}
+
+/** Settings and collaborators of an {@link Applier}. */
+export interface ApplierOptions {
+  env: RootDatabase;
+  repository: ApplyTarget;
+  events: EventLog;
+  deadLetters: DeadLetterTable;
+  state: ConverterState;
+  /** The cursor at start: the first range applied must begin at `startAfter + 1`. */
+  startAfter: number;
+  /** Append events (default true); off for `rebuild`. */
+  emitEvents?: boolean;
+  /** Clock for dead-letter times. Default `() => new Date()`. */
+  now?: () => Date;
+  /** Called after each range commits (and after its events reached subscribers). */
+  onCommitted: (range: CommittedRange) => void;
+  /** Called when a range's single transaction failed and the per-message fallback runs. */
+  onFallback?: (fromSeq: number, toSeq: number, error: unknown) => void;
+}
+
+/** Reorders replies and applies them; see the module comment. */
+export class Applier {
+  readonly #o: ApplierOptions;
+  readonly #emit: boolean;
+  readonly #now: () => Date;
+  /** Replies waiting for the ranges before them, by `fromSeq`. */
+  readonly #waiting = new Map<number, ConvertReply>();
+  #cursor: number;
+  #peakWaiting = 0;
+
+  constructor(options: ApplierOptions) {
+    this.#o = options;
+    this.#emit = options.emitEvents ?? true;
+    this.#now = options.now ?? (() => new Date());
+    this.#cursor = options.startAfter;
+  }
+
+  /** Last seq committed. */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /** Replies held back waiting for an earlier range. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /** Most replies ever held back at once. */
+  get peakWaiting(): number {
+    return this.#peakWaiting;
+  }
+
+  /** Takes one reply (in any order) and applies every range that is now next in line. */
+  accept(reply: ConvertReply): void {
+    if (reply.fromSeq <= this.#cursor) return; // already applied (cannot happen in one run)
+    this.#waiting.set(reply.fromSeq, reply);
+    if (this.#waiting.size > this.#peakWaiting) this.#peakWaiting = this.#waiting.size;
+    let next: ConvertReply | undefined;
+    while ((next = this.#waiting.get(this.#cursor + 1)) !== undefined) {
+      this.#waiting.delete(next.fromSeq);
+      this.#applyRange(next);
+    }
+  }
+
+  #applyRange(reply: ConvertReply): void {
+    const t0 = performance.now();
+    let outcomes: CommittedRange['outcomes'];
+    let fallback = false;
+    let events = 0;
+    try {
+      outcomes = this.#o.env.transactionSync(() => {
+        const out = reply.items.map((item) => this.#applyItem(item));
+        this.#o.state.setCursor(reply.toSeq);
+        return out;
+      });
+      events = this.#o.events.pendingCount();
+      this.#o.events.committed();
+    } catch (error) {
+      this.#o.events.rolledBack();
+      this.#o.onFallback?.(reply.fromSeq, reply.toSeq, error);
+      fallback = true;
+      outcomes = [];
+      for (const item of reply.items) {
+        const r = this.#applyAlone(item);
+        outcomes.push(r.outcome);
+        events += r.events;
+      }
+    }
+    this.#cursor = reply.toSeq;
+    let mapNs = 0;
+    for (const item of reply.items) mapNs += item.ns;
+    this.#o.onCommitted({
+      fromSeq: reply.fromSeq,
+      toSeq: reply.toSeq,
+      outcomes,
+      events,
+      applyNs: Math.round((performance.now() - t0) * 1e6),
+      mapNs,
+      parseNs: reply.parseNs,
+      fallback,
+    });
+  }
+
+  /** One message in its own transaction; a throw turns it into an `INTERNAL` dead letter. */
+  #applyAlone(item: ConvertedItem): { outcome: CommittedRange['outcomes'][number]; events: number } {
+    const { env, state, events } = this.#o;
+    try {
+      const outcome = env.transactionSync(() => {
+        const o = this.#applyItem(item);
+        state.setCursor(item.seq);
+        return o;
+      });
+      const n = events.pendingCount();
+      events.committed();
+      return { outcome, events: n };
+    } catch (error) {
+      events.rolledBack();
+      const internal: ConversionError = {
+        code: ConversionErrorCode.Internal,
+        errCode: 207,
+        message: `applying the message failed: ${(error as Error).message ?? String(error)}`,
+      };
+      const type = typeOf(item);
+      env.transactionSync(() => {
+        this.#deadLetter(item.seq, internal, item.messageType ?? type, item.controlId ?? controlIdOf(item));
+        state.setCursor(item.seq);
+      });
+      const n = events.pendingCount();
+      events.committed();
+      return { outcome: { seq: item.seq, outcome: 'dead-letter', type }, events: n };
+    }
+  }
+
+  /** Applies one message inside the open transaction. */
+  #applyItem(item: ConvertedItem): CommittedRange['outcomes'][number] {
+    const r = item.result;
+    const type = typeOf(item);
+    if (r.kind === 'missing') return { seq: item.seq, outcome: 'missing', type };
+    if (r.kind === 'error') {
+      this.#deadLetter(item.seq, r.error, item.messageType ?? '', item.controlId ?? '');
+      return { seq: item.seq, outcome: 'dead-letter', type };
+    }
+    const emitted: NewEvent[] = [];
+    const applied = this.#o.repository.apply({ context: r.context, changes: r.changes }, item.seq, (e) => emitted.push(e));
+    if (applied.kind === 'rejected') {
+      this.#deadLetter(item.seq, applied.error, type, r.context.controlId);
+      return { seq: item.seq, outcome: 'dead-letter', type };
+    }
+    if (this.#emit) for (const e of emitted) this.#o.events.append(e);
+    // A message converted after all (reprocess) leaves the table.
+    if (this.#o.deadLetters.get(item.seq) !== undefined) this.#o.deadLetters.remove(item.seq);
+    return { seq: item.seq, outcome: r.changes.length === 0 ? 'ignored' : 'applied', type };
+  }
+
+  #deadLetter(seq: number, error: ConversionError, messageType: string, controlId: string): void {
+    const letter = this.#o.deadLetters.put(seq, error, { messageType, controlId }, this.#now());
+    if (this.#emit) this.#o.events.append({ type: EventType.MessageRejected, messageSeq: seq, data: { deadLetter: letter } });
+  }
+}
+
+function typeOf(item: ConvertedItem): string {
+  const r = item.result;
+  if (r.kind === 'changes') return `${r.context.messageCode}^${r.context.triggerEvent}`;
+  if (item.messageType === undefined) return '';
+  // MSH-9.1^MSH-9.2 of the wire form (its component separator is its first non-letter).
+  const m = /^([A-Za-z0-9]*)([^A-Za-z0-9])?([A-Za-z0-9]*)/.exec(item.messageType);
+  return m === null ? '' : m[3] !== '' ? `${m[1]}^${m[3]}` : (m[1] ?? '');
+}
+
+function controlIdOf(item: ConvertedItem): string {
+  return item.result.kind === 'changes' ? item.result.context.controlId : '';
+}
