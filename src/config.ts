@@ -7,6 +7,9 @@
  * (`PACSLINK_DATA`, `PACSLINK_MLLP`, `PACSLINK_HTTP`), then the config file, then defaults.
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { createMappingOptions, type MappingOptions, type MappingOptionsInput } from './converter/map/options.js';
+import { resolveRepositoryOptions, type RepositoryPolicies } from './repository/options.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -59,6 +62,38 @@ export interface ListenerOptions {
   processingIds?: string[];
   /** TCP keepalive initial delay (ms). Default 60 000. */
   keepAliveMs: number;
+  /**
+   * When the ACK is sent (DOMAIN.md §3.1, §3.4). `commit` (default): AA as soon as the
+   * message is durable in the inbound log, whatever its conversion does later. `apply`: the
+   * ACK waits until the converter has committed the message, then AA, or AE with an ERR
+   * segment (code, segment, field, reason) when it could not be converted (dead letter).
+   * In enhanced mode the accept ACK stays CA on commit either way (application ACKs are not
+   * sent yet). Needs the converter enabled.
+   */
+  ackOn: 'commit' | 'apply';
+}
+
+/** The converter stage (ARCHITECTURE.md stage 3). */
+export interface ConverterOptions {
+  /** Run the converter. Default true; when false the inbound log only fills (and `ackOn: "apply"` is refused). */
+  enabled: boolean;
+  /** Worker threads of the pool. Default `min(2, os.availableParallelism())`; 1 to 64. */
+  workers: number;
+  /** Messages per worker task and per applied transaction. Default 64; 1 to 10 000. */
+  batchSize: number;
+  /**
+   * Ranges dispatched and not yet committed, at most: bounds the results held in memory to
+   * `maxInFlightBatches × batchSize` messages (backpressure). Default 4; 1 to 1024.
+   */
+  maxInFlightBatches: number;
+  /** Period at which an idle converter looks for new messages (ms); appends also wake it. Default 50; 1 to 60 000. */
+  pollIntervalMs: number;
+}
+
+/** Repository settings (src/repository/options.ts). */
+export interface RepositorySettings {
+  /** Site policies; absent fields take the repository's defaults. */
+  policies: Partial<RepositoryPolicies>;
 }
 
 /** Engine options (the `--config` JSON file has this shape; every field optional). */
@@ -87,6 +122,15 @@ export interface EngineOptions {
   connectionHighWaterFrames: number;
   /** Longest wait for in-flight work at shutdown (ms). Default 10 000. */
   shutdownTimeoutMs: number;
+  /** The converter. */
+  converter: ConverterOptions;
+  /**
+   * Mapping options (src/converter/map/options.ts), validated and frozen; their `identity`
+   * is also the repository's. Default `MAPPING_DEFAULTS`.
+   */
+  mapping: MappingOptions;
+  /** Repository settings. */
+  repository: RepositorySettings;
 }
 
 /** Defaults of one listener. */
@@ -102,11 +146,22 @@ export const LISTENER_DEFAULTS: Readonly<Omit<ListenerOptions, 'tls' | 'processi
   tolerantEndBlock: false,
   mllpRelease2: false,
   keepAliveMs: 60_000,
+  ackOn: 'commit',
+});
+
+/** Converter defaults. */
+export const CONVERTER_DEFAULTS: Readonly<ConverterOptions> = Object.freeze({
+  enabled: true,
+  workers: Math.min(2, availableParallelism()),
+  batchSize: 64,
+  maxInFlightBatches: 4,
+  pollIntervalMs: 50,
 });
 
 /** Engine defaults (listeners: one with {@link LISTENER_DEFAULTS}). */
-export const ENGINE_DEFAULTS: Readonly<Omit<EngineOptions, 'listeners' | 'http'>> & {
+export const ENGINE_DEFAULTS: Readonly<Omit<EngineOptions, 'listeners' | 'http' | 'converter' | 'mapping' | 'repository'>> & {
   readonly http: Readonly<{ host: string; port: number }>;
+  readonly converter: Readonly<ConverterOptions>;
 } = Object.freeze({
   dataDir: './data',
   http: Object.freeze({ host: '127.0.0.1', port: 8080 }),
@@ -117,14 +172,18 @@ export const ENGINE_DEFAULTS: Readonly<Omit<EngineOptions, 'listeners' | 'http'>
   logHighWaterBytes: 64 * MiB,
   connectionHighWaterFrames: 8,
   shutdownTimeoutMs: 10_000,
+  converter: CONVERTER_DEFAULTS,
 });
 
 /** A partial listener as written in a config file. */
 export type ListenerInput = Partial<ListenerOptions>;
 /** A partial engine configuration as written in a config file. */
-export type EngineInput = Partial<Omit<EngineOptions, 'listeners' | 'http'>> & {
+export type EngineInput = Partial<Omit<EngineOptions, 'listeners' | 'http' | 'converter' | 'mapping' | 'repository'>> & {
   listeners?: ListenerInput[];
   http?: string | { host?: string; port?: number };
+  converter?: Partial<ConverterOptions>;
+  mapping?: MappingOptionsInput;
+  repository?: Partial<RepositorySettings>;
 };
 
 /**
@@ -169,7 +228,18 @@ export function resolveEngineOptions(input: EngineInput = {}): EngineOptions {
     logHighWaterBytes: input.logHighWaterBytes ?? d.logHighWaterBytes,
     connectionHighWaterFrames: input.connectionHighWaterFrames ?? d.connectionHighWaterFrames,
     shutdownTimeoutMs: input.shutdownTimeoutMs ?? d.shutdownTimeoutMs,
+    converter: resolveConverterOptions(input.converter),
+    mapping: createMappingOptions(input.mapping ?? {}),
+    repository: { policies: { ...(input.repository?.policies ?? {}) } },
   };
+  // Validated here, with the repository's own messages, so a bad policy fails at start.
+  resolveRepositoryOptions({ path: options.dataDir || '.', policies: options.repository.policies });
+  if (!options.converter.enabled) {
+    const waiting = options.listeners.find((l) => l.ackOn === 'apply');
+    if (waiting !== undefined) {
+      throw new RangeError(`listeners.${waiting.name}.ackOn "apply" needs the converter enabled`);
+    }
+  }
   if (typeof options.dataDir !== 'string' || options.dataDir === '') {
     throw new RangeError('dataDir must be a non-empty path');
   }
@@ -184,6 +254,25 @@ export function resolveEngineOptions(input: EngineInput = {}): EngineOptions {
   checkInt(options.connectionHighWaterFrames, 1, 10_000, 'connectionHighWaterFrames must be between 1 and 10000');
   checkInt(options.shutdownTimeoutMs, 0, 3600_000, 'shutdownTimeoutMs must be between 0 and 3600000');
   return options;
+}
+
+/** Fills defaults and validates the converter section. */
+export function resolveConverterOptions(input: Partial<ConverterOptions> = {}): ConverterOptions {
+  const d = CONVERTER_DEFAULTS;
+  if (input === null || typeof input !== 'object') throw new TypeError('converter must be an object');
+  const c: ConverterOptions = {
+    enabled: input.enabled ?? d.enabled,
+    workers: input.workers ?? d.workers,
+    batchSize: input.batchSize ?? d.batchSize,
+    maxInFlightBatches: input.maxInFlightBatches ?? d.maxInFlightBatches,
+    pollIntervalMs: input.pollIntervalMs ?? d.pollIntervalMs,
+  };
+  if (typeof c.enabled !== 'boolean') throw new TypeError('converter.enabled must be a boolean');
+  checkInt(c.workers, 1, 64, 'converter.workers must be between 1 and 64');
+  checkInt(c.batchSize, 1, 10_000, 'converter.batchSize must be between 1 and 10000');
+  checkInt(c.maxInFlightBatches, 1, 1024, 'converter.maxInFlightBatches must be between 1 and 1024');
+  checkInt(c.pollIntervalMs, 1, 60_000, 'converter.pollIntervalMs must be between 1 and 60000');
+  return c;
 }
 
 /** Fills defaults and validates one listener (`index` names the default and the messages). */
@@ -202,6 +291,7 @@ export function resolveListenerOptions(input: ListenerInput, index = 0): Listene
     tolerantEndBlock: input.tolerantEndBlock ?? d.tolerantEndBlock,
     mllpRelease2: input.mllpRelease2 ?? d.mllpRelease2,
     keepAliveMs: input.keepAliveMs ?? d.keepAliveMs,
+    ackOn: input.ackOn ?? d.ackOn,
     ...(input.tls !== undefined ? { tls: input.tls } : {}),
     ...(input.processingIds !== undefined ? { processingIds: input.processingIds } : {}),
   };
@@ -229,6 +319,7 @@ export function resolveListenerOptions(input: ListenerInput, index = 0): Listene
   checkInt(l.keepAliveMs, 0, 2 ** 31 - 1, `${p}.keepAliveMs must be between 0 and 2147483647`);
   if (typeof l.tolerantEndBlock !== 'boolean') throw new TypeError(`${p}.tolerantEndBlock must be a boolean`);
   if (typeof l.mllpRelease2 !== 'boolean') throw new TypeError(`${p}.mllpRelease2 must be a boolean`);
+  if (l.ackOn !== 'commit' && l.ackOn !== 'apply') throw new RangeError(`${p}.ackOn must be "commit" or "apply"`);
   if (l.processingIds !== undefined) {
     if (!Array.isArray(l.processingIds) || l.processingIds.some((x) => typeof x !== 'string')) {
       throw new TypeError(`${p}.processingIds must be an array of strings`);

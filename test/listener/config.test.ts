@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ENGINE_DEFAULTS, LISTENER_DEFAULTS, parseHostPort, resolveEngineOptions } from '../../src/config.js';
+import { availableParallelism } from 'node:os';
+import { CONVERTER_DEFAULTS, ENGINE_DEFAULTS, LISTENER_DEFAULTS, parseHostPort, resolveEngineOptions } from '../../src/config.js';
 import { optionsFromArgs } from '../../src/commands/start.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -34,6 +35,61 @@ describe('engine configuration', () => {
     assert.throws(() => resolveEngineOptions({ listeners: [] }), { message: 'listeners must be a non-empty array' });
     assert.throws(() => parseHostPort('nohost', '--mllp'), {
       message: '--mllp must be HOST:PORT with a port between 0 and 65535',
+    });
+  });
+
+  it('converter defaults: enabled, min(2, CPUs) workers, batches of 64, 4 in flight; ACK on commit', () => {
+    const o = resolveEngineOptions();
+    assert.deepEqual(o.converter, {
+      enabled: true,
+      workers: Math.min(2, availableParallelism()),
+      batchSize: 64,
+      maxInFlightBatches: 4,
+      pollIntervalMs: 50,
+    });
+    assert.ok(Object.isFrozen(CONVERTER_DEFAULTS));
+    assert.equal(o.listeners[0]!.ackOn, 'commit');
+    assert.deepEqual(o.repository.policies, {});
+    assert.equal(o.mapping.defaults.accession, 'OBR-18');
+    const custom = resolveEngineOptions({
+      converter: { workers: 4, batchSize: 16, maxInFlightBatches: 2 },
+      listeners: [{ ackOn: 'apply' }],
+      mapping: { timeZone: 'Europe/Paris', defaults: { accession: 'OBR-19' } },
+      repository: { policies: { createUnknownPatients: false } },
+    });
+    assert.equal(custom.converter.workers, 4);
+    assert.equal(custom.converter.batchSize, 16);
+    assert.equal(custom.converter.maxInFlightBatches, 2);
+    assert.equal(custom.listeners[0]!.ackOn, 'apply');
+    assert.equal(custom.mapping.timeZone, 'Europe/Paris');
+    assert.equal(custom.mapping.defaults.accession, 'OBR-19');
+    assert.deepEqual(custom.repository.policies, { createUnknownPatients: false });
+  });
+
+  it('rejects bad converter, ackOn, mapping and policy values with exact messages', () => {
+    assert.throws(() => resolveEngineOptions({ converter: { workers: 0 } }), {
+      name: 'RangeError',
+      message: 'converter.workers must be between 1 and 64',
+    });
+    assert.throws(() => resolveEngineOptions({ converter: { batchSize: 0 } }), {
+      message: 'converter.batchSize must be between 1 and 10000',
+    });
+    assert.throws(() => resolveEngineOptions({ converter: { maxInFlightBatches: 2000 } }), {
+      message: 'converter.maxInFlightBatches must be between 1 and 1024',
+    });
+    assert.throws(() => resolveEngineOptions({ converter: { enabled: 'yes' as unknown as boolean } }), {
+      name: 'TypeError',
+      message: 'converter.enabled must be a boolean',
+    });
+    assert.throws(() => resolveEngineOptions({ listeners: [{ ackOn: 'later' as 'apply' }] }), {
+      message: 'listeners.mllp.ackOn must be "commit" or "apply"',
+    });
+    assert.throws(() => resolveEngineOptions({ converter: { enabled: false }, listeners: [{ name: 'ris', ackOn: 'apply' }] }), {
+      message: 'listeners.ris.ackOn "apply" needs the converter enabled',
+    });
+    assert.throws(() => resolveEngineOptions({ mapping: { defaults: { accession: 'PID-3' as 'OBR-18' } } }), RangeError);
+    assert.throws(() => resolveEngineOptions({ repository: { policies: { createUnknownPatients: 'no' as unknown as boolean } } }), {
+      message: 'repository.policies.createUnknownPatients must be a boolean',
     });
   });
 
