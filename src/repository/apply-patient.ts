@@ -107,7 +107,8 @@ function requireIds(data: PatientData): void {
  *   AE 204 `UNKNOWN_PATIENT`); emits `patient.created`.
  * - Known, ADT modes, message not older than the patient's `updatedAt`: demographics follow
  *   the null rules and PID-3 replaces the patient's own identifiers (a snapshot). Identifiers
- *   absorbed by a merge stay on the tombstone, so a snapshot never breaks redirection.
+ *   absorbed by a merge stay on the tombstone and are neither copied onto the survivor nor
+ *   dropped by a snapshot, so redirection and the merge record stay intact.
  * - Known, message older (quirk 14) or `mention` mode: nothing is replaced or deleted; new
  *   identifiers are added and empty fields filled.
  * Emits `patient.updated` `{patient, previous}` only when data changed.
@@ -130,11 +131,13 @@ export function upsertPatient(ctx: ApplyContext, data: PatientData, mode: Patien
   for (const f of DEMOGRAPHICS) {
     (next as unknown as Record<string, unknown>)[f] = updField<unknown>(found[f], data[f], fill);
   }
-  if (fill === 'replace') {
-    next.identifiers = dedupe(ctx, data.identifiers);
-  } else {
-    next.identifiers = dedupe(ctx, [...found.identifiers, ...data.identifiers]);
-  }
+  // An identifier carried by a patient merged into this one stays on that tombstone (it
+  // already resolves here); copying it would make the merge impossible to audit or undo.
+  const own = data.identifiers.filter((i) => {
+    const owners = ownersOf(ctx, [i]);
+    return owners.length === 0 || owners.includes(found.key);
+  });
+  next.identifiers = dedupe(ctx, fill === 'replace' ? own : [...found.identifiers, ...own]);
   if (mode !== 'mention') next.updatedAt = newerTime(ctx, found.updatedAt);
   const changed = !sameData(found, next, PATIENT_BOOKKEEPING);
   if (changed) next.updatedBySeq = ctx.seq;
