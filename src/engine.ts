@@ -1,7 +1,13 @@
 /**
- * The engine's wiring and lifecycle: open the inbound log, start the MLLP listeners, write
- * `DIR/ports.json`, and on stop drain listeners (in-flight appends and their ACKs) before
- * closing storage.
+ * The engine's wiring and lifecycle: claim the data directory (`DIR/engine.pid`), open the
+ * inbound log, open the repository (`DIR/repository`) and start the converter after the
+ * log, start the MLLP listeners, write `DIR/ports.json`; on stop drain listeners (in-flight
+ * appends and their ACKs), then stop the converter (it finishes the ranges in its workers),
+ * then close storage.
+ *
+ * The converter runs only over the LMDB inbound log (its workers open that environment
+ * read-only); with another log (tests inject in-memory ones) it is not started and the
+ * engine logs so.
  *
  * `ports.json` is `{"mllp": N, "listeners": {NAME: N}}` (`mllp` is the first listener). The
  * HTTP gateway is a later issue: nothing binds `http` yet, so the file has no `http` entry
@@ -10,10 +16,14 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions } from './config.js';
+import type { Converter } from './converter/converter.js';
+import type { ConversionStore } from './converter/stage.js';
+import { claimDataDir } from './data-lock.js';
 import { AppendGate } from './listener/append-gate.js';
 import { MllpListener } from './listener/server.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type EngineMetrics } from './metrics.js';
+import type { LmdbInboundLog } from './queue/lmdb-log.js';
 import type { InboundLog } from './queue/types.js';
 
 /** Opens the inbound log; the default opens the LMDB log under `DIR/inbound`. */
@@ -43,6 +53,10 @@ export interface Engine {
   readonly log: InboundLog;
   readonly metrics: EngineMetrics;
   readonly listeners: readonly MllpListener[];
+  /** The running converter; undefined when disabled or the log is not the LMDB log. */
+  readonly converter: Converter | undefined;
+  /** The repository, the event log and the converter's tables (when the converter runs). */
+  readonly store: ConversionStore | undefined;
   /** Graceful stop: stop accepting, finish in-flight messages and ACKs, close storage. Idempotent. */
   stop(): Promise<void>;
 }
@@ -63,13 +77,31 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   const logger = deps.logger ?? createLogger();
   const metrics = deps.metrics ?? createMetrics();
   await mkdir(options.dataDir, { recursive: true });
-  const log = await (deps.openLog ?? openDefaultLog)(options);
+  const release = await claimDataDir(options.dataDir);
+  let log: InboundLog;
+  try {
+    log = await (deps.openLog ?? openDefaultLog)(options);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  let conversion: { store: ConversionStore; converter: Converter } | undefined;
+  try {
+    conversion = await startConversion(options, log, logger, metrics);
+  } catch (err) {
+    await log.close();
+    await release();
+    throw err;
+  }
+  const converter = conversion?.converter;
   const gate = new AppendGate(log, options.logHighWaterBytes);
   const shared = {
     ackControlIdPrefix: options.ackControlIdPrefix,
     connectionHighWaterFrames: options.connectionHighWaterFrames,
   };
-  const listeners = options.listeners.map((l) => new MllpListener(l, shared, { gate, metrics, logger }));
+  const listeners = options.listeners.map(
+    (l) => new MllpListener(l, shared, { gate, metrics, logger, ...(converter !== undefined ? { conversion: converter } : {}) }),
+  );
   const started: MllpListener[] = [];
   try {
     for (const l of listeners) {
@@ -78,7 +110,10 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     }
   } catch (err) {
     await Promise.all(started.map((l) => l.close(0)));
+    await converter?.stop();
+    await conversion?.store.repository.close();
     await log.close();
+    await release();
     throw err;
   }
   const ports: EnginePorts = {
@@ -106,12 +141,62 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
       clearInterval(depthTimer);
       logger.info('engine stopping');
       await Promise.all(listeners.map((l) => l.close(options.shutdownTimeoutMs)));
+      if (conversion !== undefined) {
+        await conversion.converter.stop();
+        await conversion.store.repository.close();
+      }
       await log.close();
+      await release();
       logger.info('engine stopped');
     })();
     return stopping;
   };
-  return { options, ports, log, metrics, listeners, stop };
+  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, stop };
+}
+
+/** Opens the repository and starts the converter, when enabled and possible. */
+async function startConversion(
+  options: EngineOptions,
+  log: InboundLog,
+  logger: Logger,
+  metrics: EngineMetrics,
+): Promise<{ store: ConversionStore; converter: Converter } | undefined> {
+  if (!options.converter.enabled) {
+    logger.info('converter disabled by configuration');
+    return undefined;
+  }
+  const inboundPath = (log as Partial<LmdbInboundLog>).path;
+  if (typeof inboundPath !== 'string') {
+    logger.warn('converter not started: the inbound log is not the LMDB log');
+    return undefined;
+  }
+  const { openConversionStore, startConverter } = await import('./converter/stage.js');
+  const store = await openConversionStore(options);
+  store.events.onAppended((events) => {
+    for (const e of events) metrics.eventsPublished.inc({ type: e.type });
+  });
+  metrics.deadLetters.set(store.deadLetters.count());
+  const converter = startConverter(options, store, {
+    log,
+    inboundPath,
+    logger,
+    onCommitted: (range) => {
+      metrics.converterApply.observe(range.applyNs / 1e9);
+      metrics.converterPosition.set(range.toSeq);
+      let dead = 0;
+      for (const o of range.outcomes) {
+        metrics.converterMessages.inc({ type: o.type, outcome: o.outcome });
+        if (o.outcome === 'dead-letter') dead++;
+      }
+      if (dead > 0) metrics.deadLetters.inc(dead);
+    },
+  });
+  logger.info('converter started', {
+    position: converter.position(),
+    workers: options.converter.workers,
+    batchSize: options.converter.batchSize,
+  });
+  return { store, converter };
 }
 
 /** Writes `ports.json` atomically (a reader never sees half a file). */

@@ -19,6 +19,11 @@ export interface EngineMetrics {
   queueAppend: Histogram;
   queueDepth: Gauge;
   duplicates: Counter<'listener' | 'kind'>;
+  converterMessages: Counter<'type' | 'outcome'>;
+  converterApply: Histogram;
+  converterPosition: Gauge;
+  deadLetters: Gauge;
+  eventsPublished: Counter<'type'>;
 }
 
 /** Options of {@link createMetrics}. */
@@ -94,6 +99,34 @@ export function createMetrics(options: MetricsOptions = {}): EngineMetrics {
       name: 'pacslink_duplicates_total',
       help: 'Repeated (MSH-3, MSH-4, MSH-10) keys: kind=resend (same body, ACKed again) or collision (different body, stored as new)',
       labelNames: ['listener', 'kind'],
+      registers,
+    }),
+    converterMessages: new Counter({
+      name: 'pacslink_converter_messages_total',
+      help: 'Messages converted, by MSH-9.1^MSH-9.2 and outcome (applied, ignored, dead-letter, missing)',
+      labelNames: ['type', 'outcome'],
+      registers,
+    }),
+    converterApply: new Histogram({
+      name: 'pacslink_converter_apply_seconds',
+      help: 'Time to apply and commit one range of messages (one transaction)',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    converterPosition: new Gauge({
+      name: 'pacslink_converter_position',
+      help: 'Last inbound seq converted',
+      registers,
+    }),
+    deadLetters: new Gauge({
+      name: 'pacslink_dead_letters',
+      help: 'Messages in the dead-letter table',
+      registers,
+    }),
+    eventsPublished: new Counter({
+      name: 'pacslink_events_published_total',
+      help: 'Events appended to the event log, by type',
+      labelNames: ['type'],
       registers,
     }),
   };

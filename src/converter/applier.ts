@@ -14,8 +14,9 @@
  * applied again one message per transaction, a message that throws on its own becoming a
  * dead letter with code `INTERNAL`, so one bad message cannot stop conversion.
  *
- * With `emitEvents` off (`pacslink rebuild`) the same changes and dead letters are written
- * but no event is appended: the event log stays as it was, so subscribers see no duplicates.
+ * Messages at or below the state's `silentThrough` mark (set by `pacslink rebuild`) are
+ * applied and dead-lettered the same way but append no event: the event log stays as it
+ * was, so subscribers see no duplicates.
  */
 import type { RootDatabase } from 'lmdb';
 import { performance } from 'node:perf_hooks';
@@ -48,7 +49,7 @@ export interface CommittedRange {
   toSeq: number;
   /** Per message: seq, outcome and message type (MSH-9.1^MSH-9.2, `''` when unknown). */
   outcomes: Array<{ seq: number; outcome: ItemOutcome; type: string }>;
-  /** Events appended (0 with `emitEvents` off). */
+  /** Events appended (none for silent messages). */
   events: number;
   /** Main-thread time spent applying and committing, ns. */
   applyNs: number;
@@ -69,8 +70,6 @@ export interface ApplierOptions {
   state: ConverterState;
   /** The cursor at start: the first range applied must begin at `startAfter + 1`. */
   startAfter: number;
-  /** Append events (default true); off for `rebuild`. */
-  emitEvents?: boolean;
   /** Clock for dead-letter times. Default `() => new Date()`. */
   now?: () => Date;
   /** Called after each range commits (and after its events reached subscribers). */
@@ -82,7 +81,7 @@ export interface ApplierOptions {
 /** Reorders replies and applies them; see the module comment. */
 export class Applier {
   readonly #o: ApplierOptions;
-  readonly #emit: boolean;
+  readonly #silentThrough: number;
   readonly #now: () => Date;
   /** Replies waiting for the ranges before them, by `fromSeq`. */
   readonly #waiting = new Map<number, ConvertReply>();
@@ -91,7 +90,7 @@ export class Applier {
 
   constructor(options: ApplierOptions) {
     this.#o = options;
-    this.#emit = options.emitEvents ?? true;
+    this.#silentThrough = options.state.silentThrough();
     this.#now = options.now ?? (() => new Date());
     this.#cursor = options.startAfter;
   }
@@ -162,6 +161,30 @@ export class Applier {
     });
   }
 
+  /**
+   * Applies one message again outside the cursor's order (`pacslink reprocess`): in its own
+   * transaction, without moving the cursor; on success its dead letter is removed, on
+   * failure it is updated (attempts + 1). Events are appended as in the live run.
+   */
+  reapply(item: ConvertedItem): ItemOutcome {
+    const { env, events } = this.#o;
+    try {
+      const o = env.transactionSync(() => this.#applyItem(item, true));
+      events.committed();
+      return o.outcome;
+    } catch (error) {
+      events.rolledBack();
+      const internal: ConversionError = {
+        code: ConversionErrorCode.Internal,
+        errCode: 207,
+        message: `applying the message failed: ${(error as Error).message ?? String(error)}`,
+      };
+      env.transactionSync(() => this.#deadLetter(item.seq, internal, item.messageType ?? typeOf(item), item.controlId ?? controlIdOf(item), true));
+      events.committed();
+      return 'dead-letter';
+    }
+  }
+
   /** One message in its own transaction; a throw turns it into an `INTERNAL` dead letter. */
   #applyAlone(item: ConvertedItem): { outcome: CommittedRange['outcomes'][number]; events: number } {
     const { env, state, events } = this.#o;
@@ -183,7 +206,7 @@ export class Applier {
       };
       const type = typeOf(item);
       env.transactionSync(() => {
-        this.#deadLetter(item.seq, internal, item.messageType ?? type, item.controlId ?? controlIdOf(item));
+        this.#deadLetter(item.seq, internal, item.messageType ?? type, item.controlId ?? controlIdOf(item), item.seq > this.#silentThrough);
         state.setCursor(item.seq);
       });
       const n = events.pendingCount();
@@ -193,29 +216,30 @@ export class Applier {
   }
 
   /** Applies one message inside the open transaction. */
-  #applyItem(item: ConvertedItem): CommittedRange['outcomes'][number] {
+  #applyItem(item: ConvertedItem, loud = false): CommittedRange['outcomes'][number] {
+    const silent = !loud && item.seq <= this.#silentThrough;
     const r = item.result;
     const type = typeOf(item);
     if (r.kind === 'missing') return { seq: item.seq, outcome: 'missing', type };
     if (r.kind === 'error') {
-      this.#deadLetter(item.seq, r.error, item.messageType ?? '', item.controlId ?? '');
+      this.#deadLetter(item.seq, r.error, item.messageType ?? '', item.controlId ?? '', !silent);
       return { seq: item.seq, outcome: 'dead-letter', type };
     }
     const emitted: NewEvent[] = [];
     const applied = this.#o.repository.apply({ context: r.context, changes: r.changes }, item.seq, (e) => emitted.push(e));
     if (applied.kind === 'rejected') {
-      this.#deadLetter(item.seq, applied.error, type, r.context.controlId);
+      this.#deadLetter(item.seq, applied.error, type, r.context.controlId, !silent);
       return { seq: item.seq, outcome: 'dead-letter', type };
     }
-    if (this.#emit) for (const e of emitted) this.#o.events.append(e);
+    if (!silent) for (const e of emitted) this.#o.events.append(e);
     // A message converted after all (reprocess) leaves the table.
     if (this.#o.deadLetters.get(item.seq) !== undefined) this.#o.deadLetters.remove(item.seq);
     return { seq: item.seq, outcome: r.changes.length === 0 ? 'ignored' : 'applied', type };
   }
 
-  #deadLetter(seq: number, error: ConversionError, messageType: string, controlId: string): void {
+  #deadLetter(seq: number, error: ConversionError, messageType: string, controlId: string, loud: boolean): void {
     const letter = this.#o.deadLetters.put(seq, error, { messageType, controlId }, this.#now());
-    if (this.#emit) this.#o.events.append({ type: EventType.MessageRejected, messageSeq: seq, data: { deadLetter: letter } });
+    if (loud) this.#o.events.append({ type: EventType.MessageRejected, messageSeq: seq, data: { deadLetter: letter } });
   }
 }
 

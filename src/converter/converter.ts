@@ -48,8 +48,6 @@ export interface ConverterDeps {
   /** Resolved mapping options, handed to the workers. */
   mapping: unknown;
   logger: Logger;
-  /** Append events (default true); `rebuild` turns it off. */
-  emitEvents?: boolean;
   /** Mirror the position into the inbound log's cursor (default true). */
   mirrorCursor?: boolean;
   /** Called after each committed range (metrics). */
@@ -154,7 +152,6 @@ export class Converter {
       deadLetters: this.deadLetters,
       state: this.state,
       startAfter: start,
-      emitEvents: deps.emitEvents ?? true,
       onCommitted: (range) => this.#onCommitted(range),
       onFallback: (fromSeq, toSeq, error) =>
         deps.logger.error('converter range failed; applying it message by message', {

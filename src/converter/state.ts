@@ -14,12 +14,20 @@ export const CONVERTER_STATE_DB = 'conv.state';
 export const ConverterStateKey = {
   /** Last inbound seq converted (applied or dead-lettered). */
   Cursor: 'cursor',
+  /**
+   * Messages up to this seq are converted without appending events: set by `pacslink
+   * rebuild` to the log's last seq when it starts, so that a rebuild interrupted by a crash
+   * and finished by the engine (or a second rebuild) still announces nothing twice.
+   */
+  SilentThrough: 'silentThrough',
 } as const;
 
 /** The converter state. `setCursor` must run inside the caller's write transaction. */
 export interface ConverterState {
   cursor(): number;
   setCursor(seq: number): void;
+  silentThrough(): number;
+  setSilentThrough(seq: number): void;
 }
 
 /** Opens `conv.state` in `env`. */
@@ -29,6 +37,10 @@ export function openConverterState(env: RootDatabase): ConverterState {
     cursor: () => db.get(ConverterStateKey.Cursor) ?? 0,
     setCursor(seq) {
       db.putSync(ConverterStateKey.Cursor, seq);
+    },
+    silentThrough: () => db.get(ConverterStateKey.SilentThrough) ?? 0,
+    setSilentThrough(seq) {
+      db.putSync(ConverterStateKey.SilentThrough, seq);
     },
   };
 }

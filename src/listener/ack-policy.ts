@@ -8,14 +8,17 @@
  *   cannot accept writes).
  * - Enhanced mode: CA once durable, CR when refused, each only if MSH-15 asks for it
  *   (AL or empty: always; NE: never; ER: on error only; SU: on success only).
+ * - A listener with `ackOn: "apply"` (original mode only) answers after conversion with
+ *   {@link afterConversion}: AA, or AE with the conversion error in ERR (DOMAIN.md §3.3).
  */
 import { acceptAckWanted, ErrCode, type AckError, type HeaderResult, type MessageHeader } from '../hl7/index.js';
+import type { ConversionError } from '../converter/changes.js';
 import type { AppendOutcome } from '../queue/types.js';
 
 /** The listener's answer to one message: a code and, when refused, the ERR content. */
 export interface AckPlan {
   /** MSA-1. */
-  code: 'AA' | 'AR' | 'CA' | 'CR';
+  code: 'AA' | 'AE' | 'AR' | 'CA' | 'CR';
   /** False when enhanced mode asked for no accept ACK (MSH-15 NE, or SU/ER not matching). */
   send: boolean;
   /** The header known for the message, possibly partial. */
@@ -104,6 +107,41 @@ export function afterAppend(header: MessageHeader, outcome: AppendOutcome): AckP
     return refusal(header, text, { errCode: ErrCode.InternalError, severity: 'E', diagnostics: text });
   }
   return success(header);
+}
+
+/** The conversion outcome a listener with `ackOn: "apply"` reports. */
+export type ConversionAnswer =
+  | { kind: 'applied' }
+  | { kind: 'dead-letter'; error: ConversionError }
+  | { kind: 'unavailable' };
+
+/**
+ * Maps a conversion outcome to the plan (original mode): AA when applied; AE with an ERR
+ * segment carrying the table 0357 code, the location and the reason when the message was
+ * dead-lettered; AR (207, "resend") when the converter stopped before reaching it: the
+ * message is stored, so the resend is recognised as a duplicate and answered with the
+ * stored outcome.
+ */
+export function afterConversion(header: MessageHeader, outcome: ConversionAnswer): AckPlan {
+  if (outcome.kind === 'applied') return success(header);
+  if (outcome.kind === 'unavailable') {
+    const text = 'Stored, but conversion did not finish (engine stopping); resend for the outcome';
+    return refusal(header, truncate(text), { errCode: ErrCode.InternalError, severity: 'E', diagnostics: text });
+  }
+  const e = outcome.error;
+  return {
+    code: 'AE',
+    send: true,
+    header,
+    text: truncate(e.message),
+    error: {
+      errCode: e.errCode,
+      severity: 'E',
+      ...(e.segment !== undefined ? { segment: e.segment } : {}),
+      ...(e.field !== undefined ? { field: e.field } : {}),
+      diagnostics: e.message,
+    },
+  };
 }
 
 function truncate(text: string): string {

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { buildAck, readHeader, type MessageHeader } from '../hl7/index.js';
 import type { Logger } from '../log.js';
 import type { AppendGate } from './append-gate.js';
-import { admit, afterAppend, oversized, success, type AckPlan } from './ack-policy.js';
+import { admit, afterAppend, afterConversion, oversized, success, type AckPlan, type ConversionAnswer } from './ack-policy.js';
 import { dedupKeyOf, hashBody } from '../queue/dedup.js';
 import { MllpFramer, type FrameErrorReason } from './framer.js';
 import type { ListenerInstruments } from './instruments.js';
@@ -34,6 +34,16 @@ export interface ConnectionSettings {
   incompleteFrameTimeoutMs: number;
   highWaterFrames: number;
   ackControlIdPrefix: string;
+  /** When original-mode ACKs are sent: on durable commit, or after conversion. */
+  ackOn: 'commit' | 'apply';
+}
+
+/** The converter as a connection sees it. */
+export interface ConversionPort {
+  /** Tells the converter the log has grown. */
+  wake(): void;
+  /** The conversion outcome of a stored message, once committed. */
+  waitFor(seq: number): Promise<ConversionAnswer>;
 }
 
 type Job =
@@ -50,6 +60,7 @@ export class MllpConnection {
   readonly #gate: AppendGate;
   readonly #instruments: ListenerInstruments;
   readonly #logger: Logger;
+  readonly #conversion: ConversionPort | undefined;
   readonly #framer: MllpFramer;
   readonly #queue: Job[] = [];
   #running = false;
@@ -73,8 +84,10 @@ export class MllpConnection {
     gate: AppendGate,
     instruments: ListenerInstruments,
     logger: Logger,
+    conversion?: ConversionPort,
   ) {
     this.socket = socket;
+    this.#conversion = conversion;
     this.#settings = settings;
     this.#gate = gate;
     this.#instruments = instruments;
@@ -265,7 +278,12 @@ export class MllpConnection {
         if (r.ok) original = r.header;
         time = stored.receivedAt;
       }
-      this.#reply(success(original), `${s.ackControlIdPrefix}${outcome.seq}`, time, job.t0, true);
+      // Under ackOn "apply" the resend gets the stored conversion outcome (waiting for it
+      // if the original is still being converted).
+      const plan = this.#waitsForConversion(original)
+        ? afterConversion(original, await this.#conversion!.waitFor(outcome.seq))
+        : success(original);
+      this.#reply(plan, `${s.ackControlIdPrefix}${outcome.seq}`, time, job.t0, true);
       return;
     }
     if (outcome.dedupCollision) {
@@ -276,7 +294,16 @@ export class MllpConnection {
         seq: outcome.seq,
       });
     }
-    this.#reply(afterAppend(header, outcome), `${s.ackControlIdPrefix}${outcome.seq}`, job.receivedAt, job.t0, true);
+    this.#conversion?.wake();
+    const plan = this.#waitsForConversion(header)
+      ? afterConversion(header, await this.#conversion!.waitFor(outcome.seq))
+      : afterAppend(header, outcome);
+    this.#reply(plan, `${s.ackControlIdPrefix}${outcome.seq}`, job.receivedAt, job.t0, true);
+  }
+
+  /** ackOn "apply" applies to original mode only: an enhanced-mode accept ACK stays CA on commit. */
+  #waitsForConversion(header: MessageHeader): boolean {
+    return this.#settings.ackOn === 'apply' && this.#conversion !== undefined && header.ackMode !== 'enhanced';
   }
 
   #refusalId(receivedAt: number): string {

@@ -11,7 +11,7 @@ import type { ListenerOptions } from '../config.js';
 import type { Logger } from '../log.js';
 import type { EngineMetrics } from '../metrics.js';
 import type { AppendGate } from './append-gate.js';
-import { MllpConnection, type ConnectionSettings } from './connection.js';
+import { MllpConnection, type ConnectionSettings, type ConversionPort } from './connection.js';
 import { listenerInstruments, type ListenerInstruments } from './instruments.js';
 import { certificateAllowed } from './tls-allow.js';
 
@@ -28,6 +28,8 @@ export interface ListenerDeps {
   gate: AppendGate;
   metrics: EngineMetrics;
   logger: Logger;
+  /** The converter, for listeners with `ackOn: "apply"` and to wake it after appends. */
+  conversion?: ConversionPort;
 }
 
 /** A named MLLP listener; `start()` binds, `close()` drains and stops. */
@@ -59,6 +61,7 @@ export class MllpListener {
       incompleteFrameTimeoutMs: options.incompleteFrameTimeoutMs,
       highWaterFrames: shared.connectionHighWaterFrames,
       ackControlIdPrefix: shared.ackControlIdPrefix,
+      ackOn: options.ackOn,
     };
     const serverOptions = { allowHalfOpen: true, pauseOnConnect: false, noDelay: true };
     if (options.tls !== undefined) {
@@ -182,7 +185,7 @@ export class MllpListener {
 
   #accept(socket: Socket): void {
     if (socket.destroyed) return;
-    const conn = new MllpConnection(socket, this.#settings, this.#deps.gate, this.#instruments, this.#logger);
+    const conn = new MllpConnection(socket, this.#settings, this.#deps.gate, this.#instruments, this.#logger, this.#deps.conversion);
     this.#connections.add(conn);
     void conn.closed.then(() => {
       this.#peakQueued = Math.max(this.#peakQueued, conn.peakQueued);

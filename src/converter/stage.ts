@@ -1,0 +1,70 @@
+/**
+ * The conversion stage as the engine and the offline commands open it: the repository in
+ * `DATA/repository` (src/repository), the event log and the converter's tables in the same
+ * environment, and (optionally) a running {@link Converter} following the inbound log.
+ */
+import { join } from 'node:path';
+import type { EngineOptions } from '../config.js';
+import { openEventLog, type EventLog } from '../events/log.js';
+import type { Logger } from '../log.js';
+import type { InboundLog } from '../queue/types.js';
+import { openRepository, type Repository } from '../repository/index.js';
+import type { CommittedRange } from './applier.js';
+import { Converter } from './converter.js';
+import { openDeadLetters, type DeadLetterTable } from './dead-letters.js';
+import { openConverterState, type ConverterState } from './state.js';
+
+/** Directory of the repository's LMDB environment under the data directory. */
+export function repositoryPath(dataDir: string): string {
+  return join(dataDir, 'repository');
+}
+
+/** The repository with the tables the converter keeps in its environment. */
+export interface ConversionStore {
+  repository: Repository;
+  events: EventLog;
+  deadLetters: DeadLetterTable;
+  state: ConverterState;
+}
+
+/** Opens the repository and the converter's tables (no converter running). */
+export async function openConversionStore(options: Pick<EngineOptions, 'dataDir' | 'mapping' | 'repository'>): Promise<ConversionStore> {
+  const repository = await openRepository({
+    path: repositoryPath(options.dataDir),
+    identity: options.mapping.identity,
+    policies: options.repository.policies,
+  });
+  return {
+    repository,
+    events: openEventLog(repository.env),
+    deadLetters: openDeadLetters(repository.env),
+    state: openConverterState(repository.env),
+  };
+}
+
+/** What {@link startConverter} needs besides the store. */
+export interface StartConverterDeps {
+  log: Pick<InboundLog, 'lastSeq' | 'firstSeq' | 'setCursor'>;
+  inboundPath: string;
+  logger: Logger;
+  mirrorCursor?: boolean;
+  onCommitted?: (range: CommittedRange) => void;
+}
+
+/** Starts a converter over `store` with the engine's converter and mapping options. */
+export function startConverter(
+  options: Pick<EngineOptions, 'converter' | 'mapping'>,
+  store: ConversionStore,
+  deps: StartConverterDeps,
+): Converter {
+  return new Converter(options.converter, {
+    log: deps.log,
+    inboundPath: deps.inboundPath,
+    repository: store.repository,
+    events: store.events,
+    mapping: options.mapping,
+    logger: deps.logger,
+    ...(deps.mirrorCursor !== undefined ? { mirrorCursor: deps.mirrorCursor } : {}),
+    ...(deps.onCommitted !== undefined ? { onCommitted: deps.onCommitted } : {}),
+  });
+}
