@@ -24,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   parse: () => import('./commands/parse.js'),
   start: () => import('./commands/start.js'),
   send: () => import('./commands/send.js'),
+  reprocess: () => import('./commands/reprocess.js'),
+  rebuild: () => import('./commands/rebuild.js'),
 };
 
 const USAGE = `usage: pacslink <command> [options]
@@ -35,6 +37,10 @@ commands:
                            parse HL7 messages and print fields or JSON
   send --to HOST:PORT FILE|-
                            send messages over MLLP and print each ACK
+  reprocess SEQ|--all-dead [--config FILE] [--data DIR]
+                           convert dead-lettered messages again (engine stopped)
+  rebuild [--config FILE] [--data DIR]
+                           rebuild the repository from the inbound log (engine stopped)
 `;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

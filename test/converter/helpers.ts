@@ -79,3 +79,53 @@ export function a04WithoutId(controlId: string): Uint8Array {
     `PV1|1|O`,
   );
 }
+
+/** The outcome of an in-process `pacslink` run. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `pacslink ARGS` in-process. */
+export async function pacslink(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const { PassThrough, Readable } = await import('node:stream');
+  const { main } = await import('../../src/cli.js');
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const code = await main(args, { stdin: Readable.from([]), stdout, stderr, env });
+  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+/** Runs the converter over a data directory's inbound log until it has converted everything, then stops it. */
+export async function convertAll(
+  dataDir: string,
+  input: import('../../src/config.js').EngineInput = {},
+): Promise<{ digest: string; events: number; deadLetters: number[]; stats: import('../../src/converter/converter.js').ConverterStats }> {
+  const { resolveEngineOptions } = await import('../../src/config.js');
+  const { openConversionStore, startConverter } = await import('../../src/converter/stage.js');
+  const { openDefaultLog } = await import('../../src/engine.js');
+  const { silentLogger } = await import('../../src/log.js');
+  const options = resolveEngineOptions({ ...input, dataDir });
+  const log = (await openDefaultLog(options)) as LmdbInboundLog;
+  const store = await openConversionStore(options);
+  try {
+    const converter = startConverter(options, store, { log, inboundPath: log.path, logger: silentLogger });
+    await converter.idle(log.lastSeq());
+    const stats = converter.stats();
+    await converter.stop();
+    return {
+      digest: store.repository.digest(),
+      events: store.events.lastSeq(),
+      deadLetters: store.deadLetters.list(0, 1e9).map((d) => d.seq),
+      stats,
+    };
+  } finally {
+    await store.repository.close();
+    await log.close();
+  }
+}
