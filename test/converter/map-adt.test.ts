@@ -163,6 +163,28 @@ test('PID-7 with a time is stored as the date only; PID-29 as ISO (quirk 19)', (
   assert.equal(c.patient.deathTime, '2024-01-01T08:30:00+01:00');
 });
 
+test('PID-13 without XTN-1 is composed from country, area and local number (v2.5 senders)', () => {
+  const c = only(map(hl7(msh('A08'), EVN, seg('PID', { 3: '1^^^H', 13: '^PRN^PH^^1^896^6014664~^NET^Internet^a@b.org' }))), 'patient.upsert');
+  assert.equal(c.patient.phone, '+1 896 6014664');
+  const d = only(map(hl7(msh('A08'), EVN, seg('PID', { 3: '1^^^H', 13: '^^^^^^^^^^^0301234' }))), 'patient.upsert');
+  assert.equal(d.patient.phone, '0301234');
+});
+
+test('HL7 times of every precision, with or without zone, become ISO; unknown parts and bad values are no information (quirk 19)', () => {
+  const visit = (admit: string): unknown => only(map(hl7(msh('A01'), EVN, 'PID|1||1^^^H', seg('PV1', { 2: 'I', 44: admit }))), 'patient.upsert').visit?.data.admitTime;
+  assert.equal(visit('2024'), '2024-01-01T00:00:00+01:00');
+  assert.equal(visit('202407'), '2024-07-01T00:00:00+02:00');
+  assert.equal(visit('202407151230'), '2024-07-15T12:30:00+02:00');
+  assert.equal(visit('20240715123045.1234+0000'), '2024-07-15T12:30:45.1234+00:00');
+  assert.equal(visit('20241345'), undefined);
+  assert.equal(visit('garbage'), undefined);
+  const birth = (value: string): unknown => only(map(hl7(msh('A08'), EVN, seg('PID', { 3: '1^^^H', 7: value }))), 'patient.upsert').patient.birthDate;
+  assert.equal(birth('19800131'), '19800131');
+  assert.equal(birth('19800131000000-0500'), '19800131');
+  assert.equal(birth('19800000'), undefined, 'a birth date without day is not a DICOM DA: left out');
+  assert.equal(birth('1980'), undefined);
+});
+
 test('PID-3 is a full snapshot: every repetition, in order, whatever the count', () => {
   const c = only(map(hl7(msh('A08'), EVN, 'PID|1||A1^^^X~B2^^^Y~C3^^^Z')), 'patient.upsert');
   assert.deepEqual(c.patient.identifiers.map((i) => `${i.id}@${i.authority}`), ['A1@X', 'B2@Y', 'C3@Z']);

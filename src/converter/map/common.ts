@@ -6,7 +6,7 @@
  * - a field absent or empty (`||`) → the property is absent (keep the stored value);
  * - the HL7 null `""` as the whole field → `null` (delete the stored value);
  * - a value → set.
- * A scalar read from one component (PID-13.1, PID-18.1, ...) follows the same rule on that
+ * A scalar read from one component (PID-18.1, PV1-19.1, ...) follows the same rule on that
  * component, except that an empty component of a present field is also "no information".
  * A composite value (name, address, location, coded) is deleted only by a `""` in the whole
  * field; otherwise its components are read as values and a `""` component becomes the empty
@@ -229,10 +229,22 @@ export function readPatient(ctx: MapContext, pid: number): PatientData | undefin
   const sex = updStr(msg, pid, 8);
   set('sex', typeof sex === 'string' ? sex.toUpperCase() : sex);
   set('address', updComposite(msg, pid, 11, () => readAddress(msg, pid, 11)));
-  set('phone', updStr(msg, pid, 13));
+  const phone = updComposite(msg, pid, 13, () => phoneText(msg, pid, 13));
+  set('phone', phone === '' ? undefined : phone);
   set('accountNumber', updStr(msg, pid, 18));
   set('deathTime', updTime(ctx, pid, 29));
   return p;
+}
+
+/**
+ * A telephone number (XTN, first repetition): XTN-1, else XTN-12 (unformatted), else
+ * `+country area local` from XTN-5/6/7 (v2.5 senders leave the deprecated XTN-1 empty); `''` when none.
+ */
+export function phoneText(msg: Hl7Message, seg: number, field: number): string {
+  const text = comp(msg, seg, field, 1, 1) || comp(msg, seg, field, 1, 12);
+  if (text !== '') return text;
+  const country = comp(msg, seg, field, 1, 5);
+  return [country === '' ? '' : `+${country}`, comp(msg, seg, field, 1, 6), comp(msg, seg, field, 1, 7)].filter((x) => x !== '').join(' ');
 }
 
 /** True for a missing PV1 or the dummy `PV1||N` some senders put in A28/A31 (quirk 10). */
