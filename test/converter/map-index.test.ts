@@ -24,6 +24,14 @@ test('dispatch reads MSH-9.1/9.2 in any case and without MSH-9.3 (quirk 8)', () 
   assert.equal(r.context.triggerEvent, 'A08');
 });
 
+test('a message wrapped in a batch header is read from its MSH', () => {
+  const r = mapBytes(Buffer.from(hl7('BHS|^~\\&|B|BB', msh('ADT^A08'), 'PID|1||1^^^H', 'BTS|1')), OPTS, new Hl7Message());
+  assert.ok(r.kind === 'changes');
+  assert.equal(r.context.messageCode, 'ADT');
+  assert.equal(r.context.sender, 'X^Y');
+  assert.equal(r.changes.length, 1);
+});
+
 test('mapBytes reports a parse error as PARSE with the parser table 0357 code and location', () => {
   const r = mapBytes(Buffer.from('PID|1||123\r'), OPTS, new Hl7Message());
   assert.deepEqual(r, { kind: 'error', error: { code: 'PARSE', errCode: 100, message: 'message does not begin with an MSH segment', segment: 'MSH' } });

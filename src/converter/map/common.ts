@@ -25,6 +25,8 @@ export interface MapContext {
   options: MappingOptions;
   sender: SenderOptions;
   context: MessageContext;
+  /** Index of the MSH segment (0 unless a batch header comes first). */
+  msh: number;
 }
 
 /** A mapper's outcome before the context is attached. */
@@ -45,20 +47,21 @@ export function missingField(segment: string, field: number, what: string): { er
 
 /** Reads MSH/EVN into the {@link MessageContext} and resolves the sender's settings. */
 export function makeMapContext(msg: Hl7Message, options: MappingOptions): MapContext {
-  const msh3 = msg.value(0, 3).trim();
-  const msh4 = msg.value(0, 4).trim();
+  const msh = Math.max(0, msg.segmentIndex('MSH'));
+  const msh3 = msg.value(msh, 3).trim();
+  const msh4 = msg.value(msh, 4).trim();
   const context: MessageContext = {
-    messageCode: msg.value(0, 9, 1, 1).trim().toUpperCase(),
-    triggerEvent: msg.value(0, 9, 1, 2).trim().toUpperCase(),
+    messageCode: msg.value(msh, 9, 1, 1).trim().toUpperCase(),
+    triggerEvent: msg.value(msh, 9, 1, 2).trim().toUpperCase(),
     sender: `${msh3}^${msh4}`,
-    controlId: msg.value(0, 10, 1, 1).trim(),
+    controlId: msg.value(msh, 10, 1, 1).trim(),
   };
-  const messageTime = epochMs(msg.value(0, 7, 1, 1), options.timeZone);
+  const messageTime = epochMs(msg.value(msh, 7, 1, 1), options.timeZone);
   const evn = msg.segmentIndex('EVN');
   const eventTime = (evn >= 0 ? (epochMs(msg.value(evn, 2, 1, 1), options.timeZone) ?? epochMs(msg.value(evn, 6, 1, 1), options.timeZone)) : undefined) ?? messageTime;
   if (eventTime !== undefined) context.eventTime = eventTime;
   if (messageTime !== undefined) context.messageTime = messageTime;
-  return { msg, options, sender: senderOptions(options, msh3, msh4), context };
+  return { msg, options, sender: senderOptions(options, msh3, msh4), context, msh };
 }
 
 function epochMs(value: string, timeZone: string): number | undefined {

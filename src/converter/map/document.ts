@@ -53,7 +53,7 @@ export function mapDocument(ctx: MapContext): MapOutcome {
   put('availability', optStr(msg, txa, 19)?.toUpperCase());
   put('studyInstanceUid', obs.studyInstanceUid);
   const tz = ctx.options.timeZone;
-  put('time', isoTime(str(msg, txa, 4), tz) ?? isoTime(str(msg, txa, 6), tz) ?? isoTime(str(msg, 0, 7), tz));
+  put('time', isoTime(str(msg, txa, 4), tz) ?? isoTime(str(msg, txa, 6), tz) ?? isoTime(str(msg, ctx.msh, 7), tz));
   put('author', doctorText(msg, txa, 9) || doctorText(msg, txa, 22));
   const change: Change = { op: 'document.upsert', document: doc, trigger };
   const pid = msg.segmentIndex('PID');

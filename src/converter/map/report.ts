@@ -86,7 +86,7 @@ function readReport(ctx: MapContext, obr: number, orc: number): ReportData {
   if (placer !== '') report.placerOrderNumber = placer;
   if (filler !== '') report.fillerOrderNumber = filler;
   if (obs.studyInstanceUid !== undefined) report.studyInstanceUid = obs.studyInstanceUid;
-  const time = isoTime(str(msg, obr, 22), ctx.options.timeZone) ?? isoTime(str(msg, obr, 7), ctx.options.timeZone) ?? isoTime(str(msg, 0, 7), ctx.options.timeZone);
+  const time = isoTime(str(msg, obr, 22), ctx.options.timeZone) ?? isoTime(str(msg, obr, 7), ctx.options.timeZone) ?? isoTime(str(msg, ctx.msh, 7), ctx.options.timeZone);
   if (time !== undefined) report.time = time;
   const author = interpreterText(msg, obr);
   if (author !== undefined) report.author = author;
