@@ -74,6 +74,26 @@ function dedupe(ctx: ApplyContext, ids: readonly Identifier[]): Identifier[] {
   return out;
 }
 
+/**
+ * An identifier already stored under the same matching key keeps its stored spelling, with
+ * parts the stored one lacks (HD-2/HD-3, CX-5) taken from the message: `HOSP` and
+ * `HOSP&1.2.3&ISO`, or an aliased OID, are one identifier and do not flip-flop (quirk 17).
+ */
+function respell(ctx: ApplyContext, stored: readonly Identifier[], ids: Identifier[]): Identifier[] {
+  const byKey = new Map(stored.map((i) => [identifierKey(i, ctx.identity), i]));
+  return ids.map((i) => {
+    const s = byKey.get(identifierKey(i, ctx.identity));
+    if (s === undefined) return i;
+    return {
+      id: s.id,
+      authority: s.authority,
+      authorityUid: s.authorityUid !== '' ? s.authorityUid : i.authorityUid,
+      authorityUidType: s.authorityUidType !== '' ? s.authorityUidType : i.authorityUidType,
+      type: s.type !== '' ? s.type : i.type,
+    };
+  });
+}
+
 /** Allocates a key and writes a new patient from PID data. */
 export function createPatient(ctx: ApplyContext, data: PatientData, extra: { mergedInto?: string; name?: PersonName | null } = {}): Patient {
   const p: Patient = {
@@ -137,7 +157,7 @@ export function upsertPatient(ctx: ApplyContext, data: PatientData, mode: Patien
     const owners = ownersOf(ctx, [i]);
     return owners.length === 0 || owners.includes(found.key);
   });
-  next.identifiers = dedupe(ctx, fill === 'replace' ? own : [...found.identifiers, ...own]);
+  next.identifiers = respell(ctx, found.identifiers, dedupe(ctx, fill === 'replace' ? own : [...found.identifiers, ...own]));
   if (mode !== 'mention') next.updatedAt = newerTime(ctx, found.updatedAt);
   const changed = !sameData(found, next, PATIENT_BOOKKEEPING);
   if (changed) next.updatedBySeq = ctx.seq;
