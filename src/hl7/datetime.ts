@@ -218,8 +218,30 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The UTC offset of `timeZone` at an instant, in whole minutes. */
+const HOUR_MS = 3_600_000;
+const offsetCache = new Map<string, number>();
+
+/**
+ * The UTC offset of `timeZone` at an instant, in whole minutes. Offsets are cached per hour:
+ * when the offsets at the first and the last millisecond of an hour agree, no transition
+ * falls inside it (a zone cannot change and change back within one hour), so the offset
+ * holds for the whole hour; an hour with a transition is computed exactly every time.
+ */
 function zoneOffsetMinutes(epochMs: number, timeZone: string): number {
+  const hour = Math.floor(epochMs / HOUR_MS);
+  const key = `${timeZone}\u0000${hour}`;
+  const hit = offsetCache.get(key);
+  if (hit !== undefined) return hit;
+  const first = exactOffsetMinutes(hour * HOUR_MS, timeZone);
+  const last = exactOffsetMinutes(hour * HOUR_MS + HOUR_MS - 1, timeZone);
+  if (first !== last) return exactOffsetMinutes(epochMs, timeZone);
+  if (offsetCache.size >= 50_000) offsetCache.clear();
+  offsetCache.set(key, first);
+  return first;
+}
+
+/** The UTC offset of `timeZone` at an instant, in whole minutes, from the ICU time zone data. */
+function exactOffsetMinutes(epochMs: number, timeZone: string): number {
   const seconds = Math.floor(epochMs / 1000) * 1000;
   const parts: Record<string, string> = {};
   for (const p of formatterFor(timeZone).formatToParts(new Date(seconds))) parts[p.type] = p.value;

@@ -170,6 +170,11 @@ export class Hl7Message {
   #fk0 = 0;
   #fk1 = 0;
   #rseg = 0;
+  // Field index of one segment (#fcSeg): field start byte and first inner token per field.
+  #fcSeg = -1;
+  #fcN = 0;
+  #fcPos: Int32Array = new Int32Array(64);
+  #fcK: Int32Array = new Int32Array(64);
 
   /**
    * Parses `bytes` (one message; a batch is split first, see batch.ts). Returns undefined on
@@ -218,6 +223,7 @@ export class Hl7Message {
     this.#buf = buf;
     this.segmentCount = 0;
     this.#nt = 0;
+    this.#fcSeg = -1;
     const headerOnly = options?.headerOnly === true;
     // Only the first line is read in header-only mode, so any message size will do there.
     let end = headerOnly ? Math.min(buf.length, MAX_MESSAGE_BYTES) : buf.length;
@@ -432,7 +438,6 @@ export class Hl7Message {
     const t1 = this.#segTok[seg + 1]!;
     const tok = this.#tok;
     let skip = field;
-    let fs = s0;
     if (this.#segHeader[seg] === 1) {
       if (field <= 2) {
         this.#ls = field === 0 ? s0 : field === 1 ? s0 + 3 : s0 + 4;
@@ -443,30 +448,49 @@ export class Hl7Message {
       }
       skip = field - 2;
     }
-    let k = t0;
-    while (skip > 0) {
-      if (k >= t1) return false;
-      const t = tok[k++]!;
-      if ((t & 7) === K_FIELD) {
-        skip--;
-        fs = (t >> 3) + 1;
-      }
-    }
+    // Mapping code reads many fields of one segment in a row: index that segment's fields
+    // once (one walk over its tokens) and answer each read from the index.
+    if (this.#fcSeg !== seg) this.#indexFields(seg, t0, t1);
+    if (skip >= this.#fcN) return false;
+    const fs = this.#fcPos[skip]!;
+    const k = this.#fcK[skip]!;
     let fe = s1;
-    let kEnd = k;
-    while (kEnd < t1) {
-      const t = tok[kEnd]!;
-      if ((t & 7) === K_FIELD) {
-        fe = t >> 3;
-        break;
-      }
-      kEnd++;
+    let kEnd = t1;
+    if (skip + 1 < this.#fcN) {
+      kEnd = this.#fcK[skip + 1]! - 1;
+      fe = tok[kEnd]! >> 3;
     }
     this.#ls = fs;
     this.#le = fe;
     this.#fk0 = k;
     this.#fk1 = kEnd;
     return true;
+  }
+
+  /** Indexes the fields of segment `seg`: the byte start and first inner token of each. */
+  #indexFields(seg: number, t0: number, t1: number): void {
+    const tok = this.#tok;
+    let n = 1;
+    for (let k = t0; k < t1; k++) if ((tok[k]! & 7) === K_FIELD) n++;
+    if (n > this.#fcPos.length) {
+      this.#fcPos = new Int32Array(n * 2);
+      this.#fcK = new Int32Array(n * 2);
+    }
+    const pos = this.#fcPos;
+    const first = this.#fcK;
+    pos[0] = this.#segStart[seg]!;
+    first[0] = t0;
+    let f = 1;
+    for (let k = t0; k < t1; k++) {
+      const t = tok[k]!;
+      if ((t & 7) === K_FIELD) {
+        pos[f] = (t >> 3) + 1;
+        first[f] = k + 1;
+        f++;
+      }
+    }
+    this.#fcN = n;
+    this.#fcSeg = seg;
   }
 
   /**
