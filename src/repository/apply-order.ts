@@ -4,7 +4,7 @@
 import { ConversionErrorCode, VisitEvent, type Change, type OrderData, type PatientData, type VisitData } from '../converter/changes.js';
 import { EventType } from '../events/types.js';
 import { OrderStatus, type Order, type Patient } from './model.js';
-import { DbName, SEP, lastPart } from './store.js';
+import { DbName, SEP, lastPart, part } from './store.js';
 import { RepositoryErrorCode, emitEvent, isStale, newerTime, reject, updField, type ApplyContext } from './apply-context.js';
 import { resolvePatientKey, upsertPatient } from './apply-patient.js';
 import { applyVisit, findVisit } from './apply-visit.js';
@@ -44,9 +44,9 @@ export function findOrder(ctx: ApplyContext, keys: OrderKeys): Order | undefined
   for (let i = 0; i < KEY_FIELDS.length; i++) {
     const value = str(keys[KEY_FIELDS[i] as (typeof KEY_FIELDS)[number]]);
     if (value === undefined) continue;
-    for (const k of ctx.tx.scan(KEY_DBS[i] as DbName, value + SEP)) {
+    for (const k of ctx.tx.scan(KEY_DBS[i] as DbName, part(value) + SEP)) {
       const o = ctx.tx.entity('order', lastPart(k));
-      if (o === undefined) continue;
+      if (o === undefined || o[KEY_FIELDS[i] as (typeof KEY_FIELDS)[number]] !== value) continue;
       const conflicts = KEY_FIELDS.slice(0, i).some((f) => {
         const want = str(keys[f]);
         return want !== undefined && o[f] !== null && o[f] !== want;

@@ -8,7 +8,7 @@ import { EventType } from '../events/types.js';
 import { identifierKey } from './identity.js';
 import type { Identifier, MergeRecord, Patient, PersonName } from './model.js';
 import { MergedSourcePolicy } from './options.js';
-import { DbName, SEP, lastPart } from './store.js';
+import { DbName, SEP, lastPart, part } from './store.js';
 import { emitEvent, isStale, newerTime, reject, updField, type ApplyContext } from './apply-context.js';
 import { sameData } from './canonical.js';
 
@@ -45,7 +45,7 @@ export function resolvePatientKey(ctx: Pick<ApplyContext, 'tx'>, key: string): s
 export function ownersOf(ctx: Pick<ApplyContext, 'tx' | 'identity'>, ids: readonly Identifier[]): string[] {
   const out: string[] = [];
   for (const id of ids) {
-    for (const k of ctx.tx.scan(DbName.IdxIdentifier, identifierKey(id, ctx.identity) + SEP)) {
+    for (const k of ctx.tx.scan(DbName.IdxIdentifier, part(identifierKey(id, ctx.identity)) + SEP)) {
       const key = lastPart(k);
       if (!out.includes(key)) out.push(key);
     }
@@ -396,7 +396,7 @@ export function linkPatients(ctx: ApplyContext, change: Extract<Change, { op: 'p
  */
 export function moveAccount(ctx: ApplyContext, change: Extract<Change, { op: 'account.move' }>): void {
   const target = upsertPatient(ctx, { identifiers: change.target.identifiers }, 'adt-update');
-  const holders = ctx.tx.scan(DbName.IdxAccount, change.sourceAccount + SEP).map(lastPart);
+  const holders = ctx.tx.scan(DbName.IdxAccount, part(change.sourceAccount) + SEP).map(lastPart);
   const newAccount = typeof change.target.accountNumber === 'string' ? change.target.accountNumber : change.sourceAccount;
   let from: string | null = null;
   for (const h of holders) {

@@ -5,7 +5,7 @@
 import { ConversionErrorCode, type Change, type PatientData, type ReportData } from '../converter/changes.js';
 import { EventType } from '../events/types.js';
 import { ReportStatus, type Attachment, type Patient, type Report, type ReportVersion } from './model.js';
-import { DbName, SEP, lastPart } from './store.js';
+import { DbName, SEP, lastPart, part } from './store.js';
 import { emitEvent, reject, type ApplyContext } from './apply-context.js';
 import { resolvePatientKey, upsertPatient } from './apply-patient.js';
 import { findOrder } from './apply-order.js';
@@ -17,9 +17,10 @@ function str(v: string | undefined): string | undefined {
 
 function findReport(ctx: ApplyContext, kind: Report['kind'], prefix: string, value: string | undefined): Report | undefined {
   if (value === undefined) return undefined;
-  for (const k of ctx.tx.scan(DbName.IdxReportKey, prefix + SEP + value + SEP)) {
+  for (const k of ctx.tx.scan(DbName.IdxReportKey, prefix + SEP + part(value) + SEP)) {
     const r = ctx.tx.entity('report', lastPart(k));
-    if (r?.kind === kind) return r;
+    const stored = prefix === 'acc' ? r?.accession : prefix === 'fil' ? r?.fillerOrderNumber : r?.documentNumber;
+    if (r?.kind === kind && stored === value) return r;
   }
   return undefined;
 }

@@ -5,7 +5,7 @@
 import { VisitEvent, type VisitData } from '../converter/changes.js';
 import { EventType } from '../events/types.js';
 import { VisitStatus, type Patient, type Visit } from './model.js';
-import { DbName, SEP, lastPart } from './store.js';
+import { DbName, SEP, lastPart, part } from './store.js';
 import { emitEvent, isStale, newerTime, updField, type ApplyContext } from './apply-context.js';
 import { sameData } from './canonical.js';
 
@@ -32,7 +32,7 @@ export function visitsOfPatient(ctx: Pick<ApplyContext, 'tx'>, patientKey: strin
  */
 export function findVisit(ctx: ApplyContext, patientKey: string, event: VisitEvent, data: VisitData): Visit | undefined {
   if (typeof data.visitNumber === 'string' && data.visitNumber !== '') {
-    const k = ctx.tx.scan(DbName.IdxVisitNumber, patientKey + SEP + data.visitNumber + SEP, { limit: 1 })[0];
+    const k = ctx.tx.scan(DbName.IdxVisitNumber, patientKey + SEP + part(data.visitNumber) + SEP, { limit: 1 })[0];
     return k === undefined ? undefined : ctx.tx.entity('visit', lastPart(k));
   }
   const visits = visitsOfPatient(ctx, patientKey);

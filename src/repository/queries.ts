@@ -5,7 +5,7 @@
  */
 import { authorityMatches, type IdentityOptions } from './identity.js';
 import type { Attachment, MergeRecord, Order, OrderStatus, Patient, Report, Visit } from './model.js';
-import { DbName, Overlay, SEP, lastPart, nameKey, scheduleSortKey, type Stores } from './store.js';
+import { DbName, Overlay, SEP, lastPart, nameKey, part, scheduleSortKey, type Stores } from './store.js';
 
 /** A page of a list: `next` is the cursor of the following page, or null at the end. */
 export interface Page<T> {
@@ -122,7 +122,7 @@ export class Queries {
     const seen = new Set<string>();
     if ('identifier' in q) {
       const id = q.identifier.trim();
-      return this.#page(DbName.IdxIdentifier, id + '\u001f', o, (k) => {
+      return this.#page(DbName.IdxIdentifier, part(id) + '\u001f', o, (k) => {
         const raw = this.getPatient(lastPart(k));
         if (raw === undefined) return undefined;
         if (q.authority !== undefined) {
@@ -180,10 +180,10 @@ export class Queries {
       const x = this.getOrder(lastPart(k));
       return x !== undefined && matches(x) ? x : undefined;
     };
-    if (q.accession !== undefined) return this.#page(DbName.IdxOrderAccession, q.accession + SEP, o, load);
-    if (q.fillerOrderNumber !== undefined) return this.#page(DbName.IdxOrderFiller, q.fillerOrderNumber + SEP, o, load);
-    if (q.placerOrderNumber !== undefined) return this.#page(DbName.IdxOrderPlacer, q.placerOrderNumber + SEP, o, load);
-    if (q.studyInstanceUid !== undefined) return this.#page(DbName.IdxOrderStudyUid, q.studyInstanceUid + SEP, o, load);
+    if (q.accession !== undefined) return this.#page(DbName.IdxOrderAccession, part(q.accession) + SEP, o, load);
+    if (q.fillerOrderNumber !== undefined) return this.#page(DbName.IdxOrderFiller, part(q.fillerOrderNumber) + SEP, o, load);
+    if (q.placerOrderNumber !== undefined) return this.#page(DbName.IdxOrderPlacer, part(q.placerOrderNumber) + SEP, o, load);
+    if (q.studyInstanceUid !== undefined) return this.#page(DbName.IdxOrderStudyUid, part(q.studyInstanceUid) + SEP, o, load);
     if (patientKey !== undefined) return this.#page(DbName.IdxPatientOrders, patientKey + SEP, o, load);
     if (from !== undefined || to !== undefined) {
       // Keys are `UTC-ISO \0 orderKey`; '\u0001' after the upper bound keeps every key at that instant.
@@ -208,7 +208,7 @@ export class Queries {
       if (patientKey !== undefined && r.patientKey !== patientKey) return undefined;
       return r;
     };
-    if (q.accession !== undefined) return this.#page(DbName.IdxReportKey, 'acc' + SEP + q.accession + SEP, o, load);
+    if (q.accession !== undefined) return this.#page(DbName.IdxReportKey, 'acc' + SEP + part(q.accession) + SEP, o, load);
     if (patientKey !== undefined) return this.#page(DbName.IdxPatientReports, patientKey + SEP, o, load);
     throw new TypeError('findReports needs accession or patientKey');
   }

@@ -78,8 +78,11 @@ const primaryDb: Record<EntityKind, DbName> = {
   report: DbName.Reports,
 };
 
-/** Cuts an index key component so a composite key stays far below LMDB's key size limit. */
-function part(v: string): string {
+/**
+ * Cuts an index key component so a composite key stays far below LMDB's key size limit
+ * (lookups cut their value the same way, so a longer value still finds its entity).
+ */
+export function part(v: string): string {
   return v.length > 200 ? v.slice(0, 200) : v;
 }
 
@@ -220,7 +223,12 @@ export class Overlay {
    * given (exclusive), at most `limit`.
    */
   scan(db: DbName, prefix: string, options: { after?: string; limit?: number; end?: string } = {}): string[] {
-    const start = options.after !== undefined ? Buffer.concat([keyBytes(options.after), Buffer.from([0])]) : keyBytes(prefix);
+    let start = keyBytes(prefix);
+    if (options.after !== undefined) {
+      // A cursor from another query must not widen the range below the prefix.
+      const after = Buffer.concat([keyBytes(options.after), Buffer.from([0])]);
+      if (Buffer.compare(after, start) > 0) start = after;
+    }
     const end = options.end !== undefined ? keyBytes(options.end) : prefixEnd(prefix);
     const limit = options.limit ?? Infinity;
     const w = this.#writes.get(db);

@@ -97,3 +97,15 @@ test('XO without ORC-5 keeps the status; CA cancels without deleting', async (t)
   o = h.repo.findOrders({ accession: 'ACC1' }).items[0];
   assert.equal(o?.status, 'cancelled');
 });
+
+test('with stripLeadingZeros for HOSP, 00123 and 123 are one patient end to end (quirk 18)', async (t) => {
+  const h = await tempRepository(t);
+  const opts = createMappingOptions({ timeZone: 'Europe/Berlin', identity: { stripLeadingZeros: ['HOSP'] } });
+  for (const mrn of ['00123', '123']) {
+    const r = mapMessage(parseOk(hl7(msh('ADT^A08'), `PID|1||${mrn}^^^HOSP||DOE`, 'PV1||N')), opts);
+    assert.equal(r.kind, 'changes');
+    if (r.kind === 'changes') h.apply(r.context, ...r.changes);
+  }
+  assert.equal(h.repo.findPatients({ identifier: '123' }).items.length, 1);
+  assert.equal(h.events.filter((e) => e.type === 'patient.created').length, 1);
+});

@@ -112,3 +112,12 @@ test('an identical NW resent under a new control ID is a no-op (quirk 13)', asyn
   assert.deepEqual(h.ok({ ...orm(), controlId: 'NEW' }, c), []);
   assert.equal(h.repo.digest(), before);
 });
+
+test('an accession longer than an index key component (quirk 22) is still matched and found', async (t) => {
+  const h = await tempRepository(t);
+  const long = 'X'.repeat(300);
+  h.ok(orm(), order({ accession: long }, 'NW', 'SC', 'scheduled'));
+  assert.deepEqual(h.ok(orm('2024-01-01T11:00:00Z'), order({ accession: long, modality: 'US' }, 'XO', 'SC', 'scheduled', false)), ['order.updated']);
+  assert.equal(h.repo.findOrders({ accession: long }).items.length, 1);
+  assert.equal(h.repo.findOrders({ accession: long.slice(0, 250) }).items.length, 0, 'the whole value is compared');
+});
