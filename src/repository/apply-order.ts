@@ -124,7 +124,7 @@ function writeOrder(
     return;
   }
   const stale = isStale(ctx, existing.updatedAt);
-  const next: Order = { ...existing, patientKey: patient.key };
+  const next: Order = { ...existing, patientKey: stale ? existing.patientKey : patient.key };
   for (const f of DATA_FIELDS) {
     (next as unknown as Record<string, unknown>)[f] = updField<unknown>(existing[f], data[f], stale ? 'fill' : 'replace');
   }

@@ -45,9 +45,13 @@ export function resolvePatientKey(ctx: Pick<ApplyContext, 'tx'>, key: string): s
 export function ownersOf(ctx: Pick<ApplyContext, 'tx' | 'identity'>, ids: readonly Identifier[]): string[] {
   const out: string[] = [];
   for (const id of ids) {
-    for (const k of ctx.tx.scan(DbName.IdxIdentifier, part(identifierKey(id, ctx.identity)) + SEP)) {
+    const want = identifierKey(id, ctx.identity);
+    for (const k of ctx.tx.scan(DbName.IdxIdentifier, part(want) + SEP)) {
       const key = lastPart(k);
-      if (!out.includes(key)) out.push(key);
+      if (out.includes(key)) continue;
+      // The index key may be cut (store.ts `part`): confirm on the patient itself.
+      if (want.length > 200 && ctx.tx.entity('patient', key)?.identifiers.some((i) => identifierKey(i, ctx.identity) === want) !== true) continue;
+      out.push(key);
     }
   }
   return out;

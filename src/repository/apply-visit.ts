@@ -32,8 +32,11 @@ export function visitsOfPatient(ctx: Pick<ApplyContext, 'tx'>, patientKey: strin
  */
 export function findVisit(ctx: ApplyContext, patientKey: string, event: VisitEvent, data: VisitData): Visit | undefined {
   if (typeof data.visitNumber === 'string' && data.visitNumber !== '') {
-    const k = ctx.tx.scan(DbName.IdxVisitNumber, patientKey + SEP + part(data.visitNumber) + SEP, { limit: 1 })[0];
-    return k === undefined ? undefined : ctx.tx.entity('visit', lastPart(k));
+    for (const k of ctx.tx.scan(DbName.IdxVisitNumber, patientKey + SEP + part(data.visitNumber) + SEP)) {
+      const v = ctx.tx.entity('visit', lastPart(k));
+      if (v?.visitNumber === data.visitNumber) return v;
+    }
+    return undefined;
   }
   const visits = visitsOfPatient(ctx, patientKey);
   const active = (v: Visit): boolean => v.status === VisitStatus.Open || v.status === VisitStatus.Pending;

@@ -2,6 +2,24 @@
  * The repository (ARCHITECTURE.md stage 4): patients, visits, orders, reports, attachments and
  * merge history in named LMDB databases (`repo.*`) of an environment shared with the converter,
  * the applier that turns change records into writes and events, and the read queries.
+ *
+ * Rules the applier follows where DOMAIN.md leaves a choice (details in apply-*.ts):
+ * - All or nothing per message: writes go to an overlay and reach the transaction only when
+ *   every change is accepted; counters (`P1`, `V1`, `O1`, `R1`, `A1`, merge records `M`) live
+ *   in `repo.meta`, so a rejected message consumes no key. Times come only from the message.
+ * - Patients match by any identifier's key (identity.ts); identifiers naming two survivors are
+ *   205. ADT PID-3 is a snapshot of the patient's own identifiers; an identifier absorbed by a
+ *   merge stays on the tombstone. ORM/OMI/ORU/SIU/MDM only add identifiers and fill empty fields.
+ * - Out-of-order (quirk 14): a message whose event time is older than the entity's `updatedAt`
+ *   fills empty fields, creates what is missing, changes no status and replaces nothing.
+ * - A40 per §4.3 (unknown target created from PID, unknown source → merged placeholder, chains
+ *   followed, cycles and source = target 205, already-merged sources per `mergedSourcePolicy`);
+ *   moved visits/orders/reports are listed in `patient.merged`, not announced one by one.
+ * - Orders: accession, else filler, else placer, else Study Instance UID, a weaker key never
+ *   overriding a stronger one the message gives; XO with empty ORC-5 keeps the status; cancel
+ *   never deletes; SIU changes status only on S15.
+ * - Reports: by accession, else filler number (documents by TXA-12); P after F/C/X is kept as a
+ *   version without downgrading. Identical repeats (quirk 13) write nothing and emit nothing.
  */
 import fs from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
