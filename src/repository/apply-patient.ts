@@ -132,7 +132,9 @@ function requireIds(data: PatientData): void {
  * - Known, ADT modes, message not older than the patient's `updatedAt`: demographics follow
  *   the null rules and PID-3 replaces the patient's own identifiers (a snapshot). Identifiers
  *   absorbed by a merge stay on the tombstone and are neither copied onto the survivor nor
- *   dropped by a snapshot, so redirection and the merge record stay intact.
+ *   dropped by a snapshot, so redirection and the merge record stay intact. A PID-3 that
+ *   names the survivor only through merged identifiers is not a snapshot (identifiers are
+ *   only added); its demographics apply to the survivor under the same rules.
  * - Known, message older (quirk 14) or `mention` mode: nothing is replaced or deleted; new
  *   identifiers are added and empty fields filled.
  * Emits `patient.updated` `{patient, previous}` only when data changed.
@@ -157,11 +159,16 @@ export function upsertPatient(ctx: ApplyContext, data: PatientData, mode: Patien
   }
   // An identifier carried by a patient merged into this one stays on that tombstone (it
   // already resolves here); copying it would make the merge impossible to audit or undo.
+  let citesOwn = false;
   const own = data.identifiers.filter((i) => {
     const owners = ownersOf(ctx, [i]);
+    if (owners.includes(found.key)) citesOwn = true;
     return owners.length === 0 || owners.includes(found.key);
   });
-  next.identifiers = respell(ctx, found.identifiers, dedupe(ctx, fill === 'replace' ? own : [...found.identifiers, ...own]));
+  // A PID-3 that reaches the survivor only through merged identifiers speaks of the old
+  // identity: it is no snapshot of the survivor's identifiers (it would wipe them).
+  const snapshot = fill === 'replace' && citesOwn;
+  next.identifiers = respell(ctx, found.identifiers, dedupe(ctx, snapshot ? own : [...found.identifiers, ...own]));
   if (mode !== 'mention') next.updatedAt = newerTime(ctx, found.updatedAt);
   const changed = !sameData(found, next, PATIENT_BOOKKEEPING);
   if (changed) next.updatedBySeq = ctx.seq;

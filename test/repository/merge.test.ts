@@ -122,3 +122,18 @@ test('B→A after A→B is a cycle: rejected with 205 (default policy)', async (
     assert.equal(outcome.error.errCode, 205);
   }
 });
+
+test('an A08 citing only the merged ID updates the survivor’s demographics but keeps its identifiers', async (t) => {
+  const h = await tempRepository(t);
+  seed(h, 'A', 'ACC-A');
+  seed(h, 'B', 'ACC-B');
+  h.ok(a40, merge('B', 'A'));
+  assert.deepEqual(h.ok({ triggerEvent: 'A08', eventTime: at('2024-03-01T10:00:00Z') }, { op: 'patient.upsert', patient: pid('A', { sex: 'F' }) }), ['patient.updated']);
+  const b = h.patientById('B');
+  assert.equal(b?.sex, 'F');
+  assert.deepEqual(
+    b?.identifiers.map((i) => i.id),
+    ['B'],
+  );
+  assert.equal(h.patientById('A')?.key, b?.key);
+});
