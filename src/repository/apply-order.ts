@@ -10,9 +10,21 @@ import { resolvePatientKey, upsertPatient } from './apply-patient.js';
 import { applyVisit, findVisit } from './apply-visit.js';
 import { sameData } from './canonical.js';
 
-type OrderKeys = Pick<OrderData, 'accession' | 'fillerOrderNumber' | 'placerOrderNumber' | 'studyInstanceUid'>;
+type OrderKeys = Pick<OrderData, 'accession' | 'fillerOrderNumber' | 'placerOrderNumber' | 'studyInstanceUid'> & {
+  fillerAppointmentId?: string;
+  placerAppointmentId?: string;
+};
+type KeyField = keyof OrderKeys;
+/** Order keys from strongest to weakest, with the index and index-key prefix each is found by. */
+const KEYS: ReadonlyArray<readonly [KeyField, DbName, string]> = [
+  ['accession', DbName.IdxOrderAccession, ''],
+  ['fillerOrderNumber', DbName.IdxOrderFiller, ''],
+  ['placerOrderNumber', DbName.IdxOrderPlacer, ''],
+  ['studyInstanceUid', DbName.IdxOrderStudyUid, ''],
+  ['fillerAppointmentId', DbName.IdxOrderAppointment, 'F' + SEP],
+  ['placerAppointmentId', DbName.IdxOrderAppointment, 'P' + SEP],
+];
 const KEY_FIELDS = ['accession', 'fillerOrderNumber', 'placerOrderNumber', 'studyInstanceUid'] as const;
-const KEY_DBS = [DbName.IdxOrderAccession, DbName.IdxOrderFiller, DbName.IdxOrderPlacer, DbName.IdxOrderStudyUid] as const;
 const DATA_FIELDS = [
   'accession',
   'placerOrderNumber',
@@ -34,22 +46,28 @@ function str(v: string | null | undefined): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+function storedKey(o: Order, f: KeyField): string | null {
+  return (o[f] as string | null | undefined) ?? null;
+}
+
 /**
  * The stored order these keys name: by accession, else filler, else placer order number, else
- * Study Instance UID. A candidate found by a weaker key is taken only if none of the stronger
- * keys the message gives contradicts it (two requested procedures of one placer order differ
- * by accession and stay two orders).
+ * Study Instance UID, else (SIU) filler, else placer appointment ID. A candidate found by a
+ * weaker key is taken only if none of the stronger keys the message gives contradicts it (two
+ * requested procedures of one placer order differ by accession and stay two orders).
  */
 export function findOrder(ctx: ApplyContext, keys: OrderKeys): Order | undefined {
-  for (let i = 0; i < KEY_FIELDS.length; i++) {
-    const value = str(keys[KEY_FIELDS[i] as (typeof KEY_FIELDS)[number]]);
+  for (let i = 0; i < KEYS.length; i++) {
+    const [field, db, prefix] = KEYS[i] as (typeof KEYS)[number];
+    const value = str(keys[field]);
     if (value === undefined) continue;
-    for (const k of ctx.tx.scan(KEY_DBS[i] as DbName, part(value) + SEP)) {
+    for (const k of ctx.tx.scan(db, prefix + part(value) + SEP)) {
       const o = ctx.tx.entity('order', lastPart(k));
-      if (o === undefined || o[KEY_FIELDS[i] as (typeof KEY_FIELDS)[number]] !== value) continue;
-      const conflicts = KEY_FIELDS.slice(0, i).some((f) => {
+      if (o === undefined || storedKey(o, field) !== value) continue;
+      const conflicts = KEYS.slice(0, i).some(([f]) => {
         const want = str(keys[f]);
-        return want !== undefined && o[f] !== null && o[f] !== want;
+        const have = storedKey(o, f);
+        return want !== undefined && have !== null && have !== want;
       });
       if (!conflicts) return o;
     }
@@ -85,6 +103,13 @@ function orderVisit(ctx: ApplyContext, patient: Patient, visit: VisitData | unde
   return v?.key;
 }
 
+function setAppointment(o: Order, a: Pick<OrderKeys, 'placerAppointmentId' | 'fillerAppointmentId'>): void {
+  const p = str(a.placerAppointmentId);
+  const f = str(a.fillerAppointmentId);
+  if (p !== undefined) o.placerAppointmentId = p;
+  if (f !== undefined) o.fillerAppointmentId = f;
+}
+
 /** Creates an order or applies an update to one; shared by ORM/OMI and SIU. */
 function writeOrder(
   ctx: ApplyContext,
@@ -94,6 +119,7 @@ function writeOrder(
   status: OrderStatus | 'keep',
   control: string,
   visitKey: string | undefined,
+  appointment: Pick<OrderKeys, 'placerAppointmentId' | 'fillerAppointmentId'> = {},
 ): void {
   if (existing === undefined) {
     const s = status === 'keep' ? OrderStatus.Scheduled : status;
@@ -119,6 +145,7 @@ function writeOrder(
       history: [{ status: s, time: ctx.time, messageSeq: ctx.seq, control }],
       updatedAt: ctx.time,
     };
+    setAppointment(order, appointment);
     ctx.tx.putEntity('order', order);
     emitEvent(ctx, statusEvent(s, true), { order, previous: null });
     return;
@@ -129,6 +156,7 @@ function writeOrder(
     (next as unknown as Record<string, unknown>)[f] = updField<unknown>(existing[f], data[f], stale ? 'fill' : 'replace');
   }
   if (visitKey !== undefined && !stale) next.visitKey = visitKey;
+  if (!stale) setAppointment(next, appointment);
   const s = stale || status === 'keep' ? existing.status : status;
   if (s !== existing.status) next.history = [...existing.history, { status: s, time: ctx.time, messageSeq: ctx.seq, control }];
   next.status = s;
@@ -162,16 +190,22 @@ export function upsertOrder(ctx: ApplyContext, change: Extract<Change, { op: 'or
 }
 
 /**
- * SIU^S12–S15 (RAD-48, by site agreement): finds the order by accession, filler, then placer
- * order number and updates its scheduled time, procedure and modality, or creates it
- * (`scheduled`). Only S15 (`cancelled`) changes the status, to `cancelled` (an unseen order
+ * SIU^S12–S15 (RAD-48, by site agreement): finds the order by accession, filler, placer order
+ * number, then filler / placer appointment ID (SCH-2 / SCH-1, stored on the order) and updates
+ * its scheduled time, procedure and modality, or creates it (`scheduled`). Only S15 (`cancelled`) changes the status, to `cancelled` (an unseen order
  * follows `unknownOrderCancel`); SCH-25 is not read. S12/S13/S14 never revive a cancelled order.
  */
 export function upsertSchedule(ctx: ApplyContext, change: Extract<Change, { op: 'schedule.upsert' }>): void {
   const a = change.appointment;
-  const keys: OrderKeys = { accession: a.accession, fillerOrderNumber: a.fillerOrderNumber, placerOrderNumber: a.placerOrderNumber };
-  if (KEY_FIELDS.every((f) => str(keys[f]) === undefined)) {
-    reject(ConversionErrorCode.MissingField, 101, 'appointment has no accession or order number', 'SCH', 26);
+  const keys: OrderKeys = {
+    accession: a.accession,
+    fillerOrderNumber: a.fillerOrderNumber,
+    placerOrderNumber: a.placerOrderNumber,
+    fillerAppointmentId: a.fillerAppointmentId,
+    placerAppointmentId: a.placerAppointmentId,
+  };
+  if (KEYS.every(([f]) => str(keys[f]) === undefined)) {
+    reject(ConversionErrorCode.MissingField, 101, 'appointment has no accession, order number or appointment ID', 'SCH', 1);
   }
   const existing = findOrder(ctx, keys);
   const cancelled = change.event === 'cancelled';
@@ -179,7 +213,14 @@ export function upsertSchedule(ctx: ApplyContext, change: Extract<Change, { op: 
     reject(RepositoryErrorCode.UnknownOrder, 204, 'S15 for an unknown order', 'SCH', 26);
   }
   const patient = orderPatient(ctx, change.patient, existing);
-  const data: OrderData = { ...keys, scheduledAt: a.scheduledAt, modality: a.modality, procedure: a.procedure };
+  const data: OrderData = {
+    accession: a.accession,
+    fillerOrderNumber: a.fillerOrderNumber,
+    placerOrderNumber: a.placerOrderNumber,
+    scheduledAt: a.scheduledAt,
+    modality: a.modality,
+    procedure: a.procedure,
+  };
   const control = ctx.message.triggerEvent !== '' ? ctx.message.triggerEvent : change.event;
-  writeOrder(ctx, existing, patient, data, cancelled ? OrderStatus.Cancelled : 'keep', control, undefined);
+  writeOrder(ctx, existing, patient, data, cancelled ? OrderStatus.Cancelled : 'keep', control, undefined, keys);
 }

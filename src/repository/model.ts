@@ -145,6 +145,10 @@ export interface Order {
   priority: string | null;
   orderingProvider: string | null;
   stationAeTitle: string | null;
+  /** SIU SCH-1.1 placer appointment ID, when the order was booked or matched by SIU (absent otherwise). */
+  placerAppointmentId?: string;
+  /** SIU SCH-2.1 filler appointment ID, when the order was booked or matched by SIU (absent otherwise). */
+  fillerAppointmentId?: string;
   history: Array<{ status: OrderStatus; time: string | null; messageSeq: number; control: string }>;
   updatedAt: string | null;
 }

@@ -35,6 +35,7 @@ export const DbName = {
   IdxOrderStudyUid: 'repo.idx.order-study-uid',
   IdxOrderStatus: 'repo.idx.order-status',
   IdxOrderSchedule: 'repo.idx.order-schedule',
+  IdxOrderAppointment: 'repo.idx.order-appointment',
   IdxPatientReports: 'repo.idx.patient-reports',
   IdxReportKey: 'repo.idx.report-key',
 } as const;
@@ -128,6 +129,8 @@ export function indexEntries(kind: EntityKind, e: Patient | Visit | Order | Repo
       out.push([DbName.IdxOrderStatus, o.status + SEP + o.key]);
       const when = o.scheduledAt === null ? undefined : scheduleSortKey(o.scheduledAt);
       if (when !== undefined) out.push([DbName.IdxOrderSchedule, when + SEP + o.key]);
+      if (o.placerAppointmentId !== undefined) out.push([DbName.IdxOrderAppointment, 'P' + SEP + part(o.placerAppointmentId) + SEP + o.key]);
+      if (o.fillerAppointmentId !== undefined) out.push([DbName.IdxOrderAppointment, 'F' + SEP + part(o.fillerAppointmentId) + SEP + o.key]);
       break;
     }
     case 'report': {

@@ -38,3 +38,18 @@ test('S14 (modified) on a cancelled order does not revive it', async (t) => {
   assert.equal(o?.status, 'cancelled');
   assert.equal(o?.modality, 'CT');
 });
+
+test('an SIU with only appointment IDs (no order number) books an order that later SIUs find by SCH-2 / SCH-1', async (t) => {
+  const h = await tempRepository(t);
+  assert.deepEqual(h.ok(siu('S12'), { op: 'schedule.upsert', patient: pid('1'), appointment: { placerAppointmentId: 'PA1', fillerAppointmentId: 'FA1', scheduledAt: '2024-02-01T08:00:00Z' }, event: 'booked' }), [
+    'patient.created',
+    'order.scheduled',
+  ]);
+  assert.deepEqual(h.ok(siu('S13', '2024-01-01T11:00:00Z'), { op: 'schedule.upsert', appointment: { fillerAppointmentId: 'FA1', scheduledAt: '2024-02-02T08:00:00Z' }, event: 'rescheduled' }), ['order.updated']);
+  assert.deepEqual(h.ok(siu('S15', '2024-01-01T12:00:00Z'), { op: 'schedule.upsert', appointment: { placerAppointmentId: 'PA1' }, event: 'cancelled' }), ['order.cancelled']);
+  const o = h.repo.findOrders({ patientKey: h.patientById('1')?.key ?? '' }).items;
+  assert.equal(o.length, 1);
+  assert.equal(o[0]?.scheduledAt, '2024-02-02T08:00:00Z');
+  assert.equal(o[0]?.fillerAppointmentId, 'FA1');
+  assert.equal(o[0]?.status, 'cancelled');
+});
