@@ -18,7 +18,7 @@
  * applied and dead-lettered the same way but append no event: the event log stays as it
  * was, so subscribers see no duplicates.
  */
-import type { RootDatabase } from 'lmdb';
+import { TransactionFlags, type RootDatabase } from 'lmdb';
 import { performance } from 'node:perf_hooks';
 import { EventType, type NewEvent } from '../events/types.js';
 import type { EventLog } from '../events/log.js';
@@ -26,6 +26,12 @@ import { ConversionErrorCode, type ConversionError, type MappingResult } from '.
 import type { DeadLetterTable } from './dead-letters.js';
 import type { ConverterState } from './state.js';
 import type { ConvertedItem, ConvertReply } from './work.js';
+
+/**
+ * Transactions are abortable (a throw undoes all of it) and committed before
+ * `transactionSync` returns. Durability: see the module comment.
+ */
+const TXN_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT;
 
 /** What the applier needs from the repository (src/repository). */
 export interface ApplyTarget {
@@ -43,10 +49,12 @@ export interface ApplyTarget {
 /** The outcome of one message, as reported after commit. */
 export type ItemOutcome = 'applied' | 'ignored' | 'dead-letter' | 'missing';
 
-/** What one committed range did. */
+/** What one committed transaction did: one or more contiguous ranges. */
 export interface CommittedRange {
   fromSeq: number;
   toSeq: number;
+  /** Worker ranges in the transaction. */
+  ranges: number;
   /** Per message: seq, outcome and message type (MSH-9.1^MSH-9.2, `''` when unknown). */
   outcomes: Array<{ seq: number; outcome: ItemOutcome; type: string }>;
   /** Events appended (none for silent messages). */
@@ -72,7 +80,9 @@ export interface ApplierOptions {
   startAfter: number;
   /** Clock for dead-letter times. Default `() => new Date()`. */
   now?: () => Date;
-  /** Called after each range commits (and after its events reached subscribers). */
+  /** Most messages per transaction (whole ranges are never split). Default unlimited. */
+  maxMessagesPerTransaction?: number;
+  /** Called after each transaction commits (and after its events reached subscribers). */
   onCommitted: (range: CommittedRange) => void;
   /** Called when a range's single transaction failed and the per-message fallback runs. */
   onFallback?: (fromSeq: number, toSeq: number, error: unknown) => void;
@@ -87,6 +97,7 @@ export class Applier {
   readonly #waiting = new Map<number, ConvertReply>();
   #cursor: number;
   #peakWaiting = 0;
+  #scheduled = false;
 
   constructor(options: ApplierOptions) {
     this.#o = options;
@@ -110,53 +121,85 @@ export class Applier {
     return this.#peakWaiting;
   }
 
-  /** Takes one reply (in any order) and applies every range that is now next in line. */
+  /**
+   * Takes one reply (in any order). Ranges that are next in line are applied on the next
+   * turn of the event loop, all those ready by then in one transaction (at most
+   * `maxMessagesPerTransaction`): while one transaction is being applied, the workers'
+   * replies queue up, so the busier the converter the larger its transactions.
+   */
   accept(reply: ConvertReply): void {
     if (reply.fromSeq <= this.#cursor) return; // already applied (cannot happen in one run)
     this.#waiting.set(reply.fromSeq, reply);
     if (this.#waiting.size > this.#peakWaiting) this.#peakWaiting = this.#waiting.size;
-    let next: ConvertReply | undefined;
-    while ((next = this.#waiting.get(this.#cursor + 1)) !== undefined) {
-      this.#waiting.delete(next.fromSeq);
-      this.#applyRange(next);
+    if (!this.#scheduled && this.#waiting.has(this.#cursor + 1)) {
+      this.#scheduled = true;
+      setImmediate(() => this.#drain());
     }
   }
 
-  #applyRange(reply: ConvertReply): void {
+  #drain(): void {
+    this.#scheduled = false;
+    const max = this.#o.maxMessagesPerTransaction ?? Infinity;
+    for (;;) {
+      const group: ConvertReply[] = [];
+      let messages = 0;
+      let next: ConvertReply | undefined;
+      while ((next = this.#waiting.get(this.#cursor + 1 + messages)) !== undefined) {
+        if (group.length > 0 && messages + next.items.length > max) break;
+        this.#waiting.delete(next.fromSeq);
+        group.push(next);
+        messages += next.items.length;
+      }
+      if (group.length === 0) return;
+      this.#applyGroup(group);
+    }
+  }
+
+  #applyGroup(group: ConvertReply[]): void {
     const t0 = performance.now();
+    const first = group[0]!;
+    const last = group[group.length - 1]!;
     let outcomes: CommittedRange['outcomes'];
     let fallback = false;
     let events = 0;
     try {
       outcomes = this.#o.env.transactionSync(() => {
-        const out = reply.items.map((item) => this.#applyItem(item));
-        this.#o.state.setCursor(reply.toSeq);
+        const out: CommittedRange['outcomes'] = [];
+        for (const reply of group) for (const item of reply.items) out.push(this.#applyItem(item));
+        this.#o.state.setCursor(last.toSeq);
         return out;
-      });
+      }, TXN_FLAGS);
       events = this.#o.events.pendingCount();
       this.#o.events.committed();
     } catch (error) {
       this.#o.events.rolledBack();
-      this.#o.onFallback?.(reply.fromSeq, reply.toSeq, error);
+      this.#o.onFallback?.(first.fromSeq, last.toSeq, error);
       fallback = true;
       outcomes = [];
-      for (const item of reply.items) {
-        const r = this.#applyAlone(item);
-        outcomes.push(r.outcome);
-        events += r.events;
+      for (const reply of group) {
+        for (const item of reply.items) {
+          const r = this.#applyAlone(item);
+          outcomes.push(r.outcome);
+          events += r.events;
+        }
       }
     }
-    this.#cursor = reply.toSeq;
+    this.#cursor = last.toSeq;
     let mapNs = 0;
-    for (const item of reply.items) mapNs += item.ns;
+    let parseNs = 0;
+    for (const reply of group) {
+      parseNs += reply.parseNs;
+      for (const item of reply.items) mapNs += item.ns;
+    }
     this.#o.onCommitted({
-      fromSeq: reply.fromSeq,
-      toSeq: reply.toSeq,
+      fromSeq: first.fromSeq,
+      toSeq: last.toSeq,
+      ranges: group.length,
       outcomes,
       events,
       applyNs: Math.round((performance.now() - t0) * 1e6),
       mapNs,
-      parseNs: reply.parseNs,
+      parseNs,
       fallback,
     });
   }
@@ -193,7 +236,7 @@ export class Applier {
         const o = this.#applyItem(item);
         state.setCursor(item.seq);
         return o;
-      });
+      }, TXN_FLAGS);
       const n = events.pendingCount();
       events.committed();
       return { outcome, events: n };

@@ -74,7 +74,10 @@ export interface ConverterStats {
   deadLettered: number;
   missing: number;
   events: number;
+  /** Worker ranges applied. */
   ranges: number;
+  /** Applier transactions committed (each holds one or more ranges). */
+  transactions: number;
   fallbacks: number;
   /** Main-thread apply + commit time, ns (sum). */
   applyNs: number;
@@ -137,6 +140,7 @@ export class Converter {
       missing: 0,
       events: 0,
       ranges: 0,
+      transactions: 0,
       fallbacks: 0,
       applyNs: 0,
       mapNs: 0,
@@ -152,6 +156,7 @@ export class Converter {
       deadLetters: this.deadLetters,
       state: this.state,
       startAfter: start,
+      maxMessagesPerTransaction: settings.batchSize * settings.maxInFlightBatches,
       onCommitted: (range) => this.#onCommitted(range),
       onFallback: (fromSeq, toSeq, error) =>
         deps.logger.error('converter range failed; applying it message by message', {
@@ -249,7 +254,8 @@ export class Converter {
 
   #onCommitted(range: CommittedRange): void {
     const s = this.#stats;
-    s.ranges++;
+    s.ranges += range.ranges;
+    s.transactions++;
     if (range.fallback) s.fallbacks++;
     s.events += range.events;
     s.applyNs += range.applyNs;
@@ -281,7 +287,7 @@ export class Converter {
       }
     }
     if (this.#deps.mirrorCursor ?? true) this.#mirror(range.toSeq);
-    this.#dispatcher.release();
+    this.#dispatcher.release(range.ranges);
   }
 
   /** Writes the inbound log's cursor, one write at a time, always the latest position. */

@@ -94,9 +94,9 @@ export class Dispatcher {
     }
   }
 
-  /** The applier committed one range: its slot is free again. */
-  release(): void {
-    this.#outstanding--;
+  /** The applier committed `ranges` ranges: their slots are free again. */
+  release(ranges = 1): void {
+    this.#outstanding -= ranges;
     this.wake();
   }
 
