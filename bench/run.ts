@@ -11,6 +11,7 @@ const BENCHES: Array<{ file: string; what: string; result: string }> = [
   { file: 'parser.bench.js', what: 'HL7 parser against peer npm parsers', result: 'bench/results/parser.json' },
   { file: 'queue.bench.js', what: 'durable LMDB inbound log appends at 1, 8, 64 appenders', result: 'bench/results/queue.json' },
   { file: 'ingest.bench.js', what: 'durable MLLP ingest at C = 1, 8, 64 against the ACK-only reference', result: 'bench/results/ingest.json' },
+  { file: 'convert.bench.js', what: 'conversion of a full inbound log (20 000 corpus messages) with 1, 2, 4 workers; parse / map / apply shares', result: 'bench/results/convert.json' },
 ];
 
 const only = process.argv.slice(2);
