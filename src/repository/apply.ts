@@ -10,7 +10,7 @@ import type { RootDatabase } from 'lmdb';
 import type { IdentityOptions } from './identity.js';
 import type { RepositoryPolicies } from './options.js';
 import { Overlay, type Stores } from './store.js';
-import { Rejection, type ApplyContext } from './apply-context.js';
+import { Rejection, reject, type ApplyContext } from './apply-context.js';
 import { CREATING_TRIGGERS, changePatientIds, linkPatients, mergePatient, moveAccount, upsertPatient } from './apply-patient.js';
 import { applyVisit } from './apply-visit.js';
 import { upsertOrder, upsertSchedule } from './apply-order.js';
@@ -52,6 +52,10 @@ function applyChange(ctx: ApplyContext, change: Change): void {
       return upsertReport(ctx, change);
     case 'document.upsert':
       return upsertDocument(ctx, change);
+    default: {
+      const unknown: never = change;
+      return reject(ConversionErrorCode.Internal, 207, `unknown change op ${String((unknown as { op?: unknown }).op)}`);
+    }
   }
 }
 
