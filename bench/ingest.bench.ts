@@ -1,6 +1,6 @@
 /**
  * Durable ingest throughput: pacslink (`pacslink start`, LMDB log, fsync'd group commit,
- * converter idle) against the ACK-only reference server (frames and answers, stores
+ * converter disabled by configuration) against the ACK-only reference server (frames and answers, stores
  * nothing), at C = 1, 8 and 64 connections, in the same invocation. Each server runs in its
  * own process; the load generator (bench/mllp-load.ts) runs in this one.
  *
@@ -39,7 +39,12 @@ async function startReference(): Promise<Server> {
 }
 
 async function startPacslink(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/pacslink.js'), 'start', '--data', dataDir, '--mllp', '127.0.0.1:0'], {
+  // The converter stays off: this measures the listener and the log alone (conversion has
+  // its own benchmark, convert.bench.ts).
+  await mkdir(dataDir, { recursive: true });
+  const config = join(dataDir, 'bench-config.json');
+  await writeFile(config, JSON.stringify({ converter: { enabled: false } }));
+  const child = spawn(process.execPath, [join(ROOT, 'bin/pacslink.js'), 'start', '--data', dataDir, '--config', config, '--mllp', '127.0.0.1:0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const lines = createInterface({ input: child.stderr! });
