@@ -154,6 +154,9 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   return { options, ports, log, metrics, listeners, converter, store: conversion?.store, stop };
 }
 
+/** Distinct MSH-9 values labelled in `converter_messages_total`; any further one is `other`. */
+const MAX_TYPE_LABELS = 100;
+
 /** Opens the repository and starts the converter, when enabled and possible. */
 async function startConversion(
   options: EngineOptions,
@@ -176,6 +179,14 @@ async function startConversion(
     for (const e of events) metrics.eventsPublished.inc({ type: e.type });
   });
   metrics.deadLetters.set(store.deadLetters.count());
+  // Message types come from the input: keep the label set bounded.
+  const types = new Set<string>();
+  const typeLabel = (type: string): string => {
+    if (types.has(type)) return type;
+    if (types.size >= MAX_TYPE_LABELS || !/^[A-Z0-9]{3}(\^[A-Z0-9]{3})?$/.test(type)) return 'other';
+    types.add(type);
+    return type;
+  };
   const converter = startConverter(options, store, {
     log,
     inboundPath,
@@ -185,7 +196,7 @@ async function startConversion(
       metrics.converterPosition.set(range.toSeq);
       let dead = 0;
       for (const o of range.outcomes) {
-        metrics.converterMessages.inc({ type: o.type, outcome: o.outcome });
+        metrics.converterMessages.inc({ type: typeLabel(o.type), outcome: o.outcome });
         if (o.outcome === 'dead-letter') dead++;
       }
       if (dead > 0) metrics.deadLetters.inc(dead);

@@ -17,3 +17,9 @@ export {
 } from './config.js';
 export { MllpFramer, FrameErrorReason, type MllpFramerOptions, type FramerHandlers } from './listener/framer.js';
 export type { InboundLog, InboundRecord, InboundRecordInput, AppendOutcome } from './queue/types.js';
+export type { EngineEvent, NewEvent } from './events/types.js';
+export { EventType } from './events/types.js';
+export type { EventLog } from './events/log.js';
+export type { ConverterOptions } from './config.js';
+export type { Converter, ConversionOutcome, ConverterStats } from './converter/converter.js';
+export type { DeadLetter } from './converter/dead-letters.js';

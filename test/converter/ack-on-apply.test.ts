@@ -38,6 +38,13 @@ describe('ackOn apply', () => {
     assert.equal(te.engine.log.lastSeq(), 2, 'not appended twice');
     const goodAgain = await client.send(a04('OK1', 'MRN-OK1'));
     assert.equal(readAck(goodAgain).code, 'AA');
+
+    const metrics = te.engine.metrics.registry;
+    const counted = await metrics.getSingleMetricAsString('pacslink_converter_messages_total');
+    assert.match(counted, /type="ADT\^A04",outcome="applied"} 1/);
+    assert.match(counted, /type="ADT\^A04",outcome="dead-letter"} 1/);
+    assert.match(await metrics.getSingleMetricAsString('pacslink_dead_letters'), /pacslink_dead_letters 1/);
+    assert.match(await metrics.getSingleMetricAsString('pacslink_events_published_total'), /type="message.rejected"} 1/);
   });
 
   it('enhanced mode keeps the accept ACK (CA) on commit even under ackOn apply', async (t) => {
