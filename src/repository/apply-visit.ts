@@ -27,8 +27,8 @@ export function visitsOfPatient(ctx: Pick<ApplyContext, 'tx'>, patientKey: strin
 /**
  * The visit an event applies to. With PV1-19: that visit of the patient. Without: A13 takes
  * the newest closed visit; A01/A04/A05 the newest open or pending visit with the same admit
- * time (so a resent registration is not a second visit); the others the newest open or
- * pending visit.
+ * time (so a resent registration is not a second visit), A01/A04 else the newest pending
+ * visit (the pre-admission being admitted); the others the newest open or pending visit.
  */
 export function findVisit(ctx: ApplyContext, patientKey: string, event: VisitEvent, data: VisitData): Visit | undefined {
   if (typeof data.visitNumber === 'string' && data.visitNumber !== '') {
@@ -45,6 +45,10 @@ export function findVisit(ctx: ApplyContext, patientKey: string, event: VisitEve
       return visits.find((v) => v.status === VisitStatus.Closed);
     case VisitEvent.Admit:
     case VisitEvent.Register:
+      return (
+        visits.find((v) => active(v) && (data.admitTime === undefined || v.admitTime === (data.admitTime ?? null))) ??
+        visits.find((v) => v.status === VisitStatus.Pending)
+      );
     case VisitEvent.PreAdmit:
       return visits.find((v) => active(v) && (data.admitTime === undefined || v.admitTime === (data.admitTime ?? null)));
     default:

@@ -104,41 +104,41 @@ export function indexEntries(kind: EntityKind, e: Patient | Visit | Order | Repo
   switch (kind) {
     case 'patient': {
       const p = e as Patient;
-      for (const id of p.identifiers) out.push([DbName.IdxIdentifier, part(identifierKey(id, identity)) + SEP + p.key]);
+      for (const id of p.identifiers) out.push([DbName.IdxIdentifier, part(identifierKey(id, identity)) + SEP + ek(p.key)]);
       if (p.mergedInto === undefined) {
         if (p.name !== null && p.name.family.trim() !== '') {
-          out.push([DbName.IdxName, nameKey(p.name.family) + SEP + nameKey(p.name.given) + SEP + p.key]);
+          out.push([DbName.IdxName, nameKey(p.name.family) + SEP + nameKey(p.name.given) + SEP + ek(p.key)]);
         }
-        if (p.accountNumber !== null) out.push([DbName.IdxAccount, part(p.accountNumber) + SEP + p.key]);
+        if (p.accountNumber !== null) out.push([DbName.IdxAccount, part(p.accountNumber) + SEP + ek(p.key)]);
       }
       break;
     }
     case 'visit': {
       const v = e as Visit;
-      out.push([DbName.IdxPatientVisits, v.patientKey + SEP + v.key]);
-      if (v.visitNumber !== null) out.push([DbName.IdxVisitNumber, v.patientKey + SEP + part(v.visitNumber) + SEP + v.key]);
+      out.push([DbName.IdxPatientVisits, v.patientKey + SEP + ek(v.key)]);
+      if (v.visitNumber !== null) out.push([DbName.IdxVisitNumber, v.patientKey + SEP + part(v.visitNumber) + SEP + ek(v.key)]);
       break;
     }
     case 'order': {
       const o = e as Order;
-      out.push([DbName.IdxPatientOrders, o.patientKey + SEP + o.key]);
-      if (o.accession !== null) out.push([DbName.IdxOrderAccession, part(o.accession) + SEP + o.key]);
-      if (o.placerOrderNumber !== null) out.push([DbName.IdxOrderPlacer, part(o.placerOrderNumber) + SEP + o.key]);
-      if (o.fillerOrderNumber !== null) out.push([DbName.IdxOrderFiller, part(o.fillerOrderNumber) + SEP + o.key]);
-      if (o.studyInstanceUid !== null) out.push([DbName.IdxOrderStudyUid, part(o.studyInstanceUid) + SEP + o.key]);
-      out.push([DbName.IdxOrderStatus, o.status + SEP + o.key]);
+      out.push([DbName.IdxPatientOrders, o.patientKey + SEP + ek(o.key)]);
+      if (o.accession !== null) out.push([DbName.IdxOrderAccession, part(o.accession) + SEP + ek(o.key)]);
+      if (o.placerOrderNumber !== null) out.push([DbName.IdxOrderPlacer, part(o.placerOrderNumber) + SEP + ek(o.key)]);
+      if (o.fillerOrderNumber !== null) out.push([DbName.IdxOrderFiller, part(o.fillerOrderNumber) + SEP + ek(o.key)]);
+      if (o.studyInstanceUid !== null) out.push([DbName.IdxOrderStudyUid, part(o.studyInstanceUid) + SEP + ek(o.key)]);
+      out.push([DbName.IdxOrderStatus, o.status + SEP + ek(o.key)]);
       const when = o.scheduledAt === null ? undefined : scheduleSortKey(o.scheduledAt);
-      if (when !== undefined) out.push([DbName.IdxOrderSchedule, when + SEP + o.key]);
-      if (o.placerAppointmentId !== undefined) out.push([DbName.IdxOrderAppointment, 'P' + SEP + part(o.placerAppointmentId) + SEP + o.key]);
-      if (o.fillerAppointmentId !== undefined) out.push([DbName.IdxOrderAppointment, 'F' + SEP + part(o.fillerAppointmentId) + SEP + o.key]);
+      if (when !== undefined) out.push([DbName.IdxOrderSchedule, when + SEP + ek(o.key)]);
+      if (o.placerAppointmentId !== undefined) out.push([DbName.IdxOrderAppointment, 'P' + SEP + part(o.placerAppointmentId) + SEP + ek(o.key)]);
+      if (o.fillerAppointmentId !== undefined) out.push([DbName.IdxOrderAppointment, 'F' + SEP + part(o.fillerAppointmentId) + SEP + ek(o.key)]);
       break;
     }
     case 'report': {
       const r = e as Report;
-      out.push([DbName.IdxPatientReports, r.patientKey + SEP + r.id]);
-      if (r.accession !== null) out.push([DbName.IdxReportKey, 'acc' + SEP + part(r.accession) + SEP + r.id]);
-      if (r.fillerOrderNumber !== null) out.push([DbName.IdxReportKey, 'fil' + SEP + part(r.fillerOrderNumber) + SEP + r.id]);
-      if (r.documentNumber !== undefined) out.push([DbName.IdxReportKey, 'doc' + SEP + part(r.documentNumber) + SEP + r.id]);
+      out.push([DbName.IdxPatientReports, r.patientKey + SEP + ek(r.id)]);
+      if (r.accession !== null) out.push([DbName.IdxReportKey, 'acc' + SEP + part(r.accession) + SEP + ek(r.id)]);
+      if (r.fillerOrderNumber !== null) out.push([DbName.IdxReportKey, 'fil' + SEP + part(r.fillerOrderNumber) + SEP + ek(r.id)]);
+      if (r.documentNumber !== undefined) out.push([DbName.IdxReportKey, 'doc' + SEP + part(r.documentNumber) + SEP + ek(r.id)]);
       break;
     }
   }
@@ -285,8 +285,17 @@ export class Overlay {
   }
 }
 
-/** The last component of a composite index key: the entity key. */
+/**
+ * An entity key as the last component of an index key: the counter zero-padded (`V2` →
+ * `V0000000002`) so that one patient's visits, orders and reports list oldest first.
+ */
+export function ek(key: string): string {
+  return /^[A-Z]\d+$/.test(key) ? key[0] + key.slice(1).padStart(10, '0') : key;
+}
+
+/** The last component of a composite index key: the entity key (undoing {@link ek}). */
 export function lastPart(indexKey: string): string {
   const i = indexKey.lastIndexOf(SEP);
-  return i < 0 ? indexKey : indexKey.slice(i + 1);
+  const last = i < 0 ? indexKey : indexKey.slice(i + 1);
+  return /^[A-Z]\d+$/.test(last) ? last[0] + String(Number(last.slice(1))) : last;
 }

@@ -89,3 +89,19 @@ test('a resent A04 without a visit number (quirk 13, new MSH-10) is a no-op: no 
   assert.ok(p);
   assert.equal(h.repo.visitsOf(p.key).items.length, 1);
 });
+
+test('A05 pre-admits a pending visit that the A01 without a visit number then opens', async (t) => {
+  const h = await tempRepository(t);
+  assert.deepEqual(
+    h.ok({ triggerEvent: 'A05', eventTime: at('2024-01-01T10:00:00Z') }, { op: 'patient.upsert', patient: pid('1'), visit: { event: VisitEvent.PreAdmit, data: { admitTime: '2024-01-03T08:00:00.000Z' } } }),
+    ['patient.created', 'visit.created'],
+  );
+  const p = h.patientById('1');
+  assert.ok(p);
+  assert.equal(h.repo.visitsOf(p.key).items[0]?.status, 'pending');
+  h.ok({ triggerEvent: 'A01', eventTime: at('2024-01-03T08:10:00Z') }, { op: 'patient.upsert', patient: pid('1'), visit: { event: VisitEvent.Admit, data: { admitTime: '2024-01-03T08:10:00.000Z' } } });
+  const visits = h.repo.visitsOf(p.key).items;
+  assert.equal(visits.length, 1);
+  assert.equal(visits[0]?.status, 'open');
+  assert.equal(visits[0]?.admitTime, '2024-01-03T08:10:00.000Z');
+});

@@ -30,3 +30,15 @@ test('reads outside a transaction see only committed messages', async (t) => {
   h.ok({ triggerEvent: 'A04' }, { op: 'patient.upsert', patient: pid('1') });
   assert.equal(h.repo.getPatient('P1')?.identifiers[0]?.id, '1');
 });
+
+test('a patient’s orders and visits list oldest first, also past ten (O2 before O10)', async (t) => {
+  const h = await tempRepository(t);
+  for (let i = 1; i <= 12; i++) {
+    h.ok({ messageCode: 'ORM', triggerEvent: 'O01' }, { op: 'order.upsert', patient: pid('1'), order: { accession: 'A' + i }, status: 'scheduled', control: 'NW', orderStatus: 'SC' });
+  }
+  const key = h.patientById('1')?.key ?? '';
+  assert.deepEqual(
+    h.repo.findOrders({ patientKey: key }).items.map((o) => o.accession),
+    Array.from({ length: 12 }, (_, i) => 'A' + (i + 1)),
+  );
+});
