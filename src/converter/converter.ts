@@ -54,6 +54,8 @@ export interface ConverterDeps {
   onCommitted?: (range: CommittedRange) => void;
   /** Replaces the Piscina pool (tests). */
   run?: TaskRunner;
+  /** Delay before a failed task (a worker that threw or died) runs again, ms. Default 1000. */
+  retryMs?: number;
 }
 
 /** The outcome of a message's conversion, as {@link Converter.waitFor} reports it. */
@@ -173,6 +175,7 @@ export class Converter {
       maxInFlight: settings.maxInFlightBatches,
       pollIntervalMs: settings.pollIntervalMs,
       onReply: (reply) => this.#applier.accept(reply),
+      ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
       onTaskError: (task, error) =>
         deps.logger.error('converter task failed; retrying', {
           fromSeq: task.fromSeq,

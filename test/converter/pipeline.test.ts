@@ -36,9 +36,11 @@ describe('converter pipeline', () => {
     t.after(() => pool.destroy());
     // Every other range is held back a little, so later ranges overtake it.
     let n = 0;
+    const arrived: number[] = [];
     const run = async (task: ConvertTask): Promise<ConvertReply> => {
       const reply = await pool.run(task);
       if (n++ % 2 === 0) await new Promise((r) => setTimeout(r, 3));
+      arrived.push(reply.fromSeq);
       return reply;
     };
     const converter = new Converter(settings(), {
@@ -53,7 +55,10 @@ describe('converter pipeline', () => {
     await converter.idle(400);
     const stats = converter.stats();
     await converter.stop();
-    assert.ok(stats.peakWaiting > 0, 'some replies arrived before the range ahead of them');
+    assert.ok(
+      arrived.some((seq, i) => i > 0 && seq < arrived[i - 1]!),
+      'some replies arrived before the range ahead of them',
+    );
     assert.equal(stats.position, 400);
     const applied = repo.calls;
     for (let i = 1; i < applied.length; i++) assert.ok(applied[i - 1]! < applied[i]!, `seq ${applied[i]} applied after ${applied[i - 1]}`);
@@ -162,6 +167,41 @@ describe('converter pipeline', () => {
     // A seq already converted answers at once with the stored outcome.
     assert.equal((await converter.waitFor(2)).kind, 'dead-letter');
     assert.equal((await converter.waitFor(1)).kind, 'applied');
+  });
+
+  it('retries a range whose task failed (a worker died) and still applies everything once, in order', async (t) => {
+    const dir = await tempDir(t);
+    const log = await filledLog(join(dir, 'inbound'), [a04('F1', 'M1'), a04('F2', 'M2'), a04('F3', 'M3')]);
+    t.after(() => log.close());
+    const repo = new FakeRepository(join(dir, 'repo'));
+    t.after(() => repo.close());
+    const pool = new Piscina<ConvertTask, ConvertReply>({ filename: WORKER, minThreads: 1, maxThreads: 1, workerData: { inboundPath: log.path, mapping } });
+    t.after(() => pool.destroy());
+    const failures: ConvertTask[] = [];
+    let first = true;
+    const run = (task: ConvertTask): Promise<ConvertReply> => {
+      if (first) {
+        first = false;
+        return Promise.reject(new Error('worker exited'));
+      }
+      return pool.run(task);
+    };
+    const logger = { ...silentLogger, error: (_m: string, f?: Record<string, unknown>) => failures.push(f as unknown as ConvertTask), child: () => logger };
+    const converter = new Converter(settings({ batchSize: 1 }), {
+      log,
+      inboundPath: log.path,
+      repository: repo,
+      events: openEventLog(repo.env),
+      mapping,
+      logger,
+      run,
+      retryMs: 1,
+    });
+    await converter.idle(3);
+    await converter.stop();
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]!.fromSeq, 1);
+    assert.deepEqual(repo.calls, [1, 2, 3]);
   });
 
   it('resumes after its cursor: a second converter on the same store applies only the new messages', async (t) => {
