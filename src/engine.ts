@@ -132,6 +132,11 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   const depthTimer = setInterval(() => {
     const last = log.lastSeq();
     metrics.queueDepth.set(last === 0 ? 0 : last - log.firstSeq() + 1);
+    if (converter !== undefined) {
+      const next = converter.position() + 1;
+      const oldest = next <= last ? log.get(next) : undefined;
+      metrics.queueOldestUnconvertedAge.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest.receivedAt) / 1000));
+    }
   }, 5000);
   depthTimer.unref();
 

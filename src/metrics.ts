@@ -22,6 +22,7 @@ export interface EngineMetrics {
   converterMessages: Counter<'type' | 'outcome'>;
   converterApply: Histogram;
   converterPosition: Gauge;
+  queueOldestUnconvertedAge: Gauge;
   deadLetters: Gauge;
   eventsPublished: Counter<'type'>;
 }
@@ -116,6 +117,11 @@ export function createMetrics(options: MetricsOptions = {}): EngineMetrics {
     converterPosition: new Gauge({
       name: 'pacslink_converter_position',
       help: 'Last inbound seq converted',
+      registers,
+    }),
+    queueOldestUnconvertedAge: new Gauge({
+      name: 'pacslink_queue_oldest_unconverted_age_seconds',
+      help: 'Age of the oldest inbound message not yet converted (0 when the converter is caught up)',
       registers,
     }),
     deadLetters: new Gauge({
