@@ -1,13 +1,12 @@
 /**
- * Patient changes (DOMAIN.md §4.1–§4.3): matching by identifier, upsert with the null rules
- * and the out-of-order guard, A40 merges, A47 identifier changes, A24/A37 links, A35 account
- * moves.
+ * Patients (DOMAIN.md §4.1): matching by identifier through merge chains, creation, upsert
+ * with the null rules and the out-of-order guard, and the merge-history records that
+ * apply-merge.ts and apply-identity-ops.ts write.
  */
-import { ConversionErrorCode, type Change, type PatientData } from '../converter/changes.js';
+import { ConversionErrorCode, type PatientData } from '../converter/changes.js';
 import { EventType } from '../events/types.js';
 import { identifierKey } from './identity.js';
 import type { Identifier, MergeRecord, Patient, PersonName } from './model.js';
-import { MergedSourcePolicy } from './options.js';
 import { DbName, SEP, lastPart, part } from './store.js';
 import { emitEvent, isStale, newerTime, reject, updField, type ApplyContext } from './apply-context.js';
 import { sameData } from './canonical.js';
@@ -66,7 +65,8 @@ export function findSurvivor(ctx: ApplyContext, ids: readonly Identifier[], what
   return survivors[0] === undefined ? undefined : ctx.tx.entity('patient', survivors[0]);
 }
 
-function dedupe(ctx: ApplyContext, ids: readonly Identifier[]): Identifier[] {
+/** Drops repeated identifiers (same matching key), keeping the first. */
+export function dedupe(ctx: ApplyContext, ids: readonly Identifier[]): Identifier[] {
   const seen = new Set<string>();
   const out: Identifier[] = [];
   for (const id of ids) {
@@ -120,7 +120,8 @@ export function createPatient(ctx: ApplyContext, data: PatientData, extra: { mer
   return p;
 }
 
-function requireIds(data: PatientData): void {
+/** Rejects PID data without a usable identifier (101). */
+export function requireIds(data: PatientData): void {
   if (data.identifiers.length === 0) reject(ConversionErrorCode.MissingField, 101, 'PID-3 has no usable identifier', 'PID', 3);
 }
 
@@ -177,268 +178,24 @@ export function upsertPatient(ctx: ApplyContext, data: PatientData, mode: Patien
   return next;
 }
 
-/** Writes a merge-history record under each of the patients. */
-export function putMergeRecord(ctx: ApplyContext, record: MergeRecord, patientKeys: readonly string[]): void {
+/** Writes a merge-history record under each of the patients; absent lists default to empty. */
+export function putMergeRecord(
+  ctx: ApplyContext,
+  record: Pick<MergeRecord, 'kind' | 'survivorKey' | 'sourceKey' | 'sourceIdentifiers'> & Partial<MergeRecord>,
+  patientKeys: readonly string[],
+): void {
+  const full: MergeRecord = {
+    kind: record.kind,
+    survivorKey: record.survivorKey,
+    sourceKey: record.sourceKey,
+    sourceIdentifiers: record.sourceIdentifiers,
+    priorName: record.priorName ?? null,
+    movedOrders: record.movedOrders ?? [],
+    movedReports: record.movedReports ?? [],
+    movedVisits: record.movedVisits ?? [],
+    messageSeq: ctx.seq,
+    time: ctx.time,
+  };
   const n = String(ctx.tx.next('M')).padStart(10, '0');
-  for (const k of new Set(patientKeys)) ctx.tx.put(DbName.Merges, k + SEP + n, record);
-}
-
-function childKeys(ctx: ApplyContext, db: DbName, patientKey: string): string[] {
-  return ctx.tx.scan(db, patientKey + SEP).map(lastPart);
-}
-
-/** Moves everything `source` holds to `survivor` and makes `source` a tombstone. */
-function mergeInto(ctx: ApplyContext, source: Patient, survivor: Patient, priorName: PersonName | undefined): void {
-  const movedVisits = childKeys(ctx, DbName.IdxPatientVisits, source.key);
-  const movedOrders = childKeys(ctx, DbName.IdxPatientOrders, source.key);
-  const movedReports = childKeys(ctx, DbName.IdxPatientReports, source.key);
-  for (const k of movedVisits) {
-    const v = ctx.tx.entity('visit', k);
-    if (v !== undefined) ctx.tx.putEntity('visit', { ...v, patientKey: survivor.key });
-  }
-  for (const k of movedOrders) {
-    const o = ctx.tx.entity('order', k);
-    if (o !== undefined) ctx.tx.putEntity('order', { ...o, patientKey: survivor.key });
-  }
-  for (const k of movedReports) {
-    const r = ctx.tx.entity('report', k);
-    if (r !== undefined) ctx.tx.putEntity('report', { ...r, patientKey: survivor.key });
-  }
-  const tomb: Patient = { ...source, mergedInto: survivor.key, updatedBySeq: ctx.seq };
-  ctx.tx.putEntity('patient', tomb);
-  putMergeRecord(
-    ctx,
-    {
-      kind: 'merge',
-      survivorKey: survivor.key,
-      sourceKey: source.key,
-      sourceIdentifiers: source.identifiers,
-      priorName: priorName ?? null,
-      movedOrders,
-      movedReports,
-      movedVisits,
-      messageSeq: ctx.seq,
-      time: ctx.time,
-    },
-    [survivor.key, source.key],
-  );
-  emitEvent(ctx, EventType.PatientMerged, { survivor, source: tomb, movedOrders, movedReports, movedVisits });
-}
-
-/**
- * A40/A34 (DOMAIN.md §4.3, quirk 16): merges the patient named by MRG-1 into the one named by
- * PID-3. The target's demographics are not updated (only an unknown target is created from
- * the PID). An unknown source becomes a merged placeholder (name from MRG-7) so that later
- * messages citing it land on the survivor. Rejected with 205: source = target; identifiers
- * naming two patients; a source already merged into a different patient; a merge whose target
- * resolves to the source (a cycle) unless the policy is `accept-inverse`; any already-merged
- * source under `reject`.
- */
-export function mergePatient(ctx: ApplyContext, change: Extract<Change, { op: 'patient.merge' }>): void {
-  requireIds(change.target);
-  if (change.source.length === 0) reject(ConversionErrorCode.MissingField, 101, 'MRG-1 has no usable identifier', 'MRG', 1);
-  const sourceOwners = ownersOf(ctx, change.source);
-  if (sourceOwners.length > 1) {
-    reject(ConversionErrorCode.MergeConflict, 205, `MRG-1 identifiers belong to different patients (${sourceOwners.join(', ')})`, 'MRG', 1);
-  }
-  const targetOwners = ownersOf(ctx, change.target.identifiers);
-  const sRaw = sourceOwners[0];
-  if (sRaw !== undefined && targetOwners.includes(sRaw)) {
-    reject(ConversionErrorCode.MergeConflict, 205, `merge source and target are the same patient (${sRaw})`, 'MRG', 1);
-  }
-  let target = findSurvivor(ctx, change.target.identifiers);
-  const policy = ctx.policies.mergedSourcePolicy;
-  if (sRaw !== undefined) {
-    const source = ctx.tx.entity('patient', sRaw) as Patient;
-    const sourceSurvivor = resolvePatientKey(ctx, sRaw);
-    if (target !== undefined && target.key === sourceSurvivor) {
-      if (source.mergedInto !== undefined) {
-        if (policy === MergedSourcePolicy.Reject) {
-          reject(ConversionErrorCode.MergeConflict, 205, `patient ${sRaw} is already merged into ${target.key}`, 'MRG', 1);
-        }
-        return; // a repeated merge: nothing to do
-      }
-      // The target's identifiers name a tombstone whose chain ends at the source: B→A after A→B.
-      if (policy !== MergedSourcePolicy.AcceptInverse) {
-        reject(ConversionErrorCode.MergeConflict, 205, `merging ${sRaw} into ${target.key} would create a merge cycle`, 'MRG', 1);
-      }
-      const tRaw = targetOwners.find((k) => k !== sRaw) as string;
-      const revived = { ...(ctx.tx.entity('patient', tRaw) as Patient), updatedBySeq: ctx.seq };
-      delete revived.mergedInto;
-      ctx.tx.putEntity('patient', revived);
-      mergeInto(ctx, source, revived, change.priorName);
-      return;
-    }
-    if (source.mergedInto !== undefined) {
-      reject(ConversionErrorCode.MergeConflict, 205, `patient ${sRaw} is already merged into ${sourceSurvivor}`, 'MRG', 1);
-    }
-  }
-  if (target === undefined) {
-    target = createPatient(ctx, change.target);
-    emitEvent(ctx, EventType.PatientCreated, { patient: target });
-  }
-  if (sRaw === undefined) {
-    const placeholder = createPatient(ctx, { identifiers: change.source }, { mergedInto: target.key, name: change.priorName ?? null });
-    putMergeRecord(
-      ctx,
-      {
-        kind: 'merge',
-        survivorKey: target.key,
-        sourceKey: placeholder.key,
-        sourceIdentifiers: placeholder.identifiers,
-        priorName: change.priorName ?? null,
-        movedOrders: [],
-        movedReports: [],
-        movedVisits: [],
-        messageSeq: ctx.seq,
-        time: ctx.time,
-      },
-      [target.key, placeholder.key],
-    );
-    emitEvent(ctx, EventType.PatientMerged, { survivor: target, source: placeholder, movedOrders: [], movedReports: [], movedVisits: [] });
-    return;
-  }
-  mergeInto(ctx, ctx.tx.entity('patient', sRaw) as Patient, target, change.priorName);
-}
-
-/**
- * A47 (DOMAIN.md §4.3): replaces the MRG-1 identifiers by PID-3's on the patient that carries
- * MRG-1. A PID-3 identifier that belongs to another patient is a merge in disguise: 205.
- * An unknown MRG-1 whose new identifiers are already known is a repeat (no-op); otherwise the
- * patient is created per `createUnknownPatients`. Emits `patient.identifiers-changed`.
- */
-export function changePatientIds(ctx: ApplyContext, change: Extract<Change, { op: 'patient.change-id' }>): void {
-  requireIds(change.patient);
-  if (change.source.length === 0) reject(ConversionErrorCode.MissingField, 101, 'MRG-1 has no usable identifier', 'MRG', 1);
-  const owners = ownersOf(ctx, change.source);
-  if (owners.length > 1) {
-    reject(ConversionErrorCode.IdentifierConflict, 205, `MRG-1 identifiers belong to different patients (${owners.join(', ')})`, 'MRG', 1);
-  }
-  const newOwners = ownersOf(ctx, change.patient.identifiers);
-  const pKey = owners[0];
-  if (pKey === undefined) {
-    if (newOwners.length > 0) return;
-    upsertPatient(ctx, change.patient, 'adt-update');
-    return;
-  }
-  const survivor = resolvePatientKey(ctx, pKey);
-  for (const o of newOwners) {
-    if (o !== pKey && resolvePatientKey(ctx, o) !== survivor) {
-      reject(ConversionErrorCode.IdentifierConflict, 205, `PID-3 identifier already belongs to patient ${o}`, 'PID', 3);
-    }
-  }
-  const previous = ctx.tx.entity('patient', pKey) as Patient;
-  const old = new Set(change.source.map((i) => identifierKey(i, ctx.identity)));
-  const ids = dedupe(ctx, [...previous.identifiers.filter((i) => !old.has(identifierKey(i, ctx.identity))), ...change.patient.identifiers]);
-  if (sameData({ ids }, { ids: previous.identifiers })) return;
-  const patient: Patient = { ...previous, identifiers: ids, updatedBySeq: ctx.seq };
-  ctx.tx.putEntity('patient', patient);
-  putMergeRecord(
-    ctx,
-    {
-      kind: 'change-id',
-      survivorKey: patient.key,
-      sourceKey: null,
-      sourceIdentifiers: previous.identifiers,
-      priorName: null,
-      movedOrders: [],
-      movedReports: [],
-      movedVisits: [],
-      messageSeq: ctx.seq,
-      time: ctx.time,
-    },
-    [patient.key],
-  );
-  emitEvent(ctx, EventType.PatientIdentifiersChanged, { patient, previous });
-}
-
-/**
- * A24 / A37: adds or removes a cross-reference between two patients (both sides); no data
- * moves. A24 creates unknown patients per `createUnknownPatients`; A37 naming an unknown
- * patient, or two patients that are not linked, is a no-op. The same patient twice is a no-op.
- */
-export function linkPatients(ctx: ApplyContext, change: Extract<Change, { op: 'patient.link' | 'patient.unlink' }>): void {
-  const link = change.op === 'patient.link';
-  let a: Patient | undefined;
-  let b: Patient | undefined;
-  if (link) {
-    a = upsertPatient(ctx, change.a, 'mention');
-    b = upsertPatient(ctx, change.b, 'mention');
-  } else {
-    requireIds(change.a);
-    requireIds(change.b);
-    a = findSurvivor(ctx, change.a.identifiers);
-    b = findSurvivor(ctx, change.b.identifiers);
-    if (a === undefined || b === undefined) return;
-  }
-  if (a.key === b.key || a.links.includes(b.key) === link) return;
-  const edit = (p: Patient, other: string): Patient => ({
-    ...p,
-    links: link ? [...p.links, other].sort() : p.links.filter((k) => k !== other),
-    updatedBySeq: ctx.seq,
-  });
-  const na = edit(a, b.key);
-  const nb = edit(b, a.key);
-  ctx.tx.putEntity('patient', na);
-  ctx.tx.putEntity('patient', nb);
-  putMergeRecord(
-    ctx,
-    {
-      kind: link ? 'link' : 'unlink',
-      survivorKey: na.key,
-      sourceKey: nb.key,
-      sourceIdentifiers: nb.identifiers,
-      priorName: null,
-      movedOrders: [],
-      movedReports: [],
-      movedVisits: [],
-      messageSeq: ctx.seq,
-      time: ctx.time,
-    },
-    [na.key, nb.key],
-  );
-  emitEvent(ctx, link ? EventType.PatientLinked : EventType.PatientUnlinked, { a: na, b: nb });
-}
-
-/**
- * A35: the account MRG-3 moves to the PID patient (no patient merge). Every other patient
- * holding that account loses it; the target's account becomes PID-18 when given, else the
- * moved account. Emits `patient.updated` for each patient changed.
- */
-export function moveAccount(ctx: ApplyContext, change: Extract<Change, { op: 'account.move' }>): void {
-  const target = upsertPatient(ctx, { identifiers: change.target.identifiers }, 'adt-update');
-  const holders = ctx.tx.scan(DbName.IdxAccount, part(change.sourceAccount) + SEP).map(lastPart);
-  const newAccount = typeof change.target.accountNumber === 'string' ? change.target.accountNumber : change.sourceAccount;
-  let from: string | null = null;
-  for (const h of holders) {
-    if (h === target.key) continue;
-    const previous = ctx.tx.entity('patient', h) as Patient;
-    const patient: Patient = { ...previous, accountNumber: null, updatedBySeq: ctx.seq };
-    ctx.tx.putEntity('patient', patient);
-    emitEvent(ctx, EventType.PatientUpdated, { patient, previous });
-    from = h;
-  }
-  const current = ctx.tx.entity('patient', target.key) as Patient;
-  if (current.accountNumber === newAccount && from === null) return;
-  if (current.accountNumber !== newAccount) {
-    const patient: Patient = { ...current, accountNumber: newAccount, updatedBySeq: ctx.seq };
-    ctx.tx.putEntity('patient', patient);
-    emitEvent(ctx, EventType.PatientUpdated, { patient, previous: current });
-  }
-  putMergeRecord(
-    ctx,
-    {
-      kind: 'account-move',
-      survivorKey: target.key,
-      sourceKey: from,
-      sourceIdentifiers: [],
-      priorName: null,
-      movedOrders: [],
-      movedReports: [],
-      movedVisits: [],
-      messageSeq: ctx.seq,
-      time: ctx.time,
-    },
-    from === null ? [target.key] : [target.key, from],
-  );
+  for (const k of new Set(patientKeys)) ctx.tx.put(DbName.Merges, k + SEP + n, full);
 }
