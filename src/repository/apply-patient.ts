@@ -99,7 +99,11 @@ function respell(ctx: ApplyContext, stored: readonly Identifier[], ids: Identifi
 }
 
 /** Allocates a key and writes a new patient from PID data. */
-export function createPatient(ctx: ApplyContext, data: PatientData, extra: { mergedInto?: string; name?: PersonName | null } = {}): Patient {
+export function createPatient(
+  ctx: ApplyContext,
+  data: PatientData,
+  extra: { mergedInto?: string; name?: PersonName | null; updatedAt?: string | null } = {},
+): Patient {
   const p: Patient = {
     key: 'P' + ctx.tx.next('P'),
     identifiers: dedupe(ctx, data.identifiers),
@@ -111,7 +115,7 @@ export function createPatient(ctx: ApplyContext, data: PatientData, extra: { mer
     accountNumber: data.accountNumber ?? null,
     deathTime: data.deathTime ?? null,
     links: [],
-    updatedAt: ctx.time,
+    updatedAt: extra.updatedAt !== undefined ? extra.updatedAt : ctx.time,
     createdBySeq: ctx.seq,
     updatedBySeq: ctx.seq,
   };
@@ -129,7 +133,8 @@ export function requireIds(data: PatientData): void {
  * Finds or creates the patient a PID names and applies its data.
  *
  * - Unknown: created (`adt-create` always; otherwise only under `createUnknownPatients`, else
- *   AE 204 `UNKNOWN_PATIENT`); emits `patient.created`.
+ *   AE 204 `UNKNOWN_PATIENT`); emits `patient.created`. Created by a mention, its `updatedAt`
+ *   stays null so that the first ADT message replaces its demographics, whatever its time.
  * - Known, ADT modes, message not older than the patient's `updatedAt`: demographics follow
  *   the null rules and PID-3 replaces the patient's own identifiers (a snapshot). Identifiers
  *   absorbed by a merge stay on the tombstone and are neither copied onto the survivor nor
@@ -148,7 +153,9 @@ export function upsertPatient(ctx: ApplyContext, data: PatientData, mode: Patien
       const id = data.identifiers[0] as Identifier;
       reject(ConversionErrorCode.UnknownPatient, 204, `unknown patient ${id.id}^^^${id.authority}`, 'PID', 3);
     }
-    const p = createPatient(ctx, data);
+    // Demographics from a non-ADT message carry no ADT time: the first ADT replaces them,
+    // however old its event time.
+    const p = createPatient(ctx, data, mode === 'mention' ? { updatedAt: null } : {});
     emitEvent(ctx, EventType.PatientCreated, { patient: p });
     return p;
   }

@@ -121,3 +121,18 @@ test('an accession longer than an index key component (quirk 22) is still matche
   assert.equal(h.repo.findOrders({ accession: long }).items.length, 1);
   assert.equal(h.repo.findOrders({ accession: long.slice(0, 250) }).items.length, 0, 'the whole value is compared');
 });
+
+test('an order with PV1-19 is linked to that visit of the patient, created if the ADT has not arrived yet', async (t) => {
+  const h = await tempRepository(t);
+  h.ok({ triggerEvent: 'A01' }, { op: 'patient.upsert', patient: pid('1'), visit: { event: 'admit', data: { visitNumber: 'V7' } } });
+  h.ok(orm(), { op: 'order.upsert', patient: pid('1'), visit: { visitNumber: 'V7' }, order: { accession: 'A1' }, status: 'scheduled', control: 'NW', orderStatus: 'SC' });
+  const key = h.patientById('1')?.key ?? '';
+  const visits = h.repo.visitsOf(key).items;
+  assert.equal(visits.length, 1);
+  assert.equal(h.repo.findOrders({ accession: 'A1' }).items[0]?.visitKey, visits[0]?.key);
+  assert.deepEqual(
+    h.ok(orm(), { op: 'order.upsert', patient: pid('1'), visit: { visitNumber: 'V8' }, order: { accession: 'A2' }, status: 'scheduled', control: 'NW', orderStatus: 'SC' }),
+    ['visit.created', 'order.scheduled'],
+  );
+  assert.equal(h.repo.visitsOf(key).items.length, 2);
+});

@@ -46,3 +46,13 @@ test('an older XO does not change a newer order status or its fields', async (t)
   assert.equal(o?.status, 'completed');
   assert.equal(o?.modality, 'CT');
 });
+
+test('an order before the registration (quirk 14): the late A04 replaces the demographics the ORM created', async (t) => {
+  const h = await tempRepository(t);
+  h.ok({ messageCode: 'ORM', triggerEvent: 'O01', eventTime: at('2024-01-01T12:00:00Z') }, { op: 'order.upsert', patient: pid('1', { name: name('ORDERNAME') }), order: { accession: 'A1' }, status: 'scheduled', control: 'NW', orderStatus: 'SC' });
+  assert.deepEqual(h.ok({ triggerEvent: 'A04', eventTime: at('2024-01-01T08:00:00Z') }, { op: 'patient.upsert', patient: pid('1', { name: name('REGNAME') }) }), ['patient.updated']);
+  const p = h.patientById('1');
+  assert.equal(p?.name?.family, 'REGNAME');
+  assert.equal(p?.updatedAt, '2024-01-01T08:00:00.000Z');
+  assert.equal(h.repo.findOrders({ accession: 'A1' }).items[0]?.patientKey, p?.key);
+});
