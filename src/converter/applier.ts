@@ -84,6 +84,10 @@ export interface ApplierOptions {
   maxMessagesPerTransaction?: number;
   /** Called after each transaction commits (and after its events reached subscribers). */
   onCommitted: (range: CommittedRange) => void;
+  /** Called when applying failed even message by message (storage failing); retried after `stallRetryMs`. */
+  onStall?: (error: unknown) => void;
+  /** Delay before applying again after a stall, ms. Default 1000. */
+  stallRetryMs?: number;
   /** Called when a range's single transaction failed and the per-message fallback runs. */
   onFallback?: (fromSeq: number, toSeq: number, error: unknown) => void;
 }
@@ -137,6 +141,11 @@ export class Applier {
     }
   }
 
+  /** Applies now whatever is next in line (used when stopping, not to leave it to a later turn). */
+  flush(): void {
+    this.#drain();
+  }
+
   #drain(): void {
     this.#scheduled = false;
     const max = this.#o.maxMessagesPerTransaction ?? Infinity;
@@ -151,7 +160,26 @@ export class Applier {
         messages += next.items.length;
       }
       if (group.length === 0) return;
-      this.#applyGroup(group);
+      try {
+        this.#applyGroup(group);
+      } catch (error) {
+        // Even the per-message fallback failed: storage itself is failing (disk full, I/O).
+        // Put back what is not committed and try again later; the stored cursor is the truth.
+        this.#o.events.rolledBack();
+        const persisted = this.#o.state.cursor();
+        for (const r of group) {
+          const items = r.items.filter((i) => i.seq > persisted);
+          const head = items[0];
+          if (head !== undefined) this.#waiting.set(head.seq, { ...r, fromSeq: head.seq, items });
+        }
+        this.#cursor = persisted;
+        this.#o.onStall?.(error);
+        if (!this.#scheduled) {
+          this.#scheduled = true;
+          setTimeout(() => this.#drain(), this.#o.stallRetryMs ?? 1000).unref();
+        }
+        return;
+      }
     }
   }
 
@@ -159,23 +187,21 @@ export class Applier {
     const t0 = performance.now();
     const first = group[0]!;
     const last = group[group.length - 1]!;
-    let outcomes: CommittedRange['outcomes'];
+    let outcomes: CommittedRange['outcomes'] = [];
     let fallback = false;
     let events = 0;
+    let committed: CommittedRange['outcomes'] | undefined;
     try {
-      outcomes = this.#o.env.transactionSync(() => {
+      committed = this.#o.env.transactionSync(() => {
         const out: CommittedRange['outcomes'] = [];
         for (const reply of group) for (const item of reply.items) out.push(this.#applyItem(item));
         this.#o.state.setCursor(last.toSeq);
         return out;
       }, TXN_FLAGS);
-      events = this.#o.events.pendingCount();
-      this.#o.events.committed();
     } catch (error) {
       this.#o.events.rolledBack();
       this.#o.onFallback?.(first.fromSeq, last.toSeq, error);
       fallback = true;
-      outcomes = [];
       for (const reply of group) {
         for (const item of reply.items) {
           const r = this.#applyAlone(item);
@@ -183,6 +209,12 @@ export class Applier {
           events += r.events;
         }
       }
+    }
+    if (committed !== undefined) {
+      // Outside the try: once committed, nothing may send the range to the fallback.
+      outcomes = committed;
+      events = this.#o.events.pendingCount();
+      this.#o.events.committed();
     }
     this.#cursor = last.toSeq;
     let mapNs = 0;
@@ -211,10 +243,9 @@ export class Applier {
    */
   reapply(item: ConvertedItem): ItemOutcome {
     const { env, events } = this.#o;
+    let o: CommittedRange['outcomes'][number];
     try {
-      const o = env.transactionSync(() => this.#applyItem(item, true));
-      events.committed();
-      return o.outcome;
+      o = env.transactionSync(() => this.#applyItem(item, true), TXN_FLAGS);
     } catch (error) {
       events.rolledBack();
       const internal: ConversionError = {
@@ -226,20 +257,20 @@ export class Applier {
       events.committed();
       return 'dead-letter';
     }
+    events.committed();
+    return o.outcome;
   }
 
   /** One message in its own transaction; a throw turns it into an `INTERNAL` dead letter. */
   #applyAlone(item: ConvertedItem): { outcome: CommittedRange['outcomes'][number]; events: number } {
     const { env, state, events } = this.#o;
+    let outcome: CommittedRange['outcomes'][number] | undefined;
     try {
-      const outcome = env.transactionSync(() => {
+      outcome = env.transactionSync(() => {
         const o = this.#applyItem(item);
         state.setCursor(item.seq);
         return o;
       }, TXN_FLAGS);
-      const n = events.pendingCount();
-      events.committed();
-      return { outcome, events: n };
     } catch (error) {
       events.rolledBack();
       const internal: ConversionError = {
@@ -256,6 +287,9 @@ export class Applier {
       events.committed();
       return { outcome: { seq: item.seq, outcome: 'dead-letter', type }, events: n };
     }
+    const n = events.pendingCount();
+    events.committed();
+    return { outcome, events: n };
   }
 
   /** Applies one message inside the open transaction. */

@@ -160,6 +160,8 @@ export class Converter {
       startAfter: start,
       maxMessagesPerTransaction: settings.batchSize * settings.maxInFlightBatches,
       onCommitted: (range) => this.#onCommitted(range),
+      onStall: (error) =>
+        deps.logger.error('converter cannot write the repository; retrying', { error: (error as Error).message ?? String(error) }),
       onFallback: (fromSeq, toSeq, error) =>
         deps.logger.error('converter range failed; applying it message by message', {
           fromSeq,
@@ -241,6 +243,7 @@ export class Converter {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       await this.#dispatcher.stop(true);
+      this.#applier.flush();
       await this.#pool?.close({ force: false }).catch(() => this.#pool?.destroy());
       for (const [, list] of this.#waiters) for (const w of list) w({ kind: 'unavailable' });
       this.#waiters.clear();

@@ -20,7 +20,7 @@ import type { EngineEvent, NewEvent } from './types.js';
 /** Name of the event log's database in the repository environment. */
 export const EVENTS_DB = 'events';
 
-/** Called after a commit with the events it made durable, in seq order. */
+/** Called after a commit with the events it made durable, in seq order. Must not throw (a throw is ignored). */
 export type EventListener = (events: readonly EngineEvent[]) => void;
 
 /** The event log. */
@@ -104,7 +104,13 @@ class LmdbEventLog implements EventLog {
     if (events.length === 0) return;
     this.#pending = [];
     this.#committedSeq += events.length;
-    for (const l of this.#listeners) l(events);
+    for (const l of this.#listeners) {
+      try {
+        l(events);
+      } catch {
+        // A listener's failure is its own: the events are committed whatever it does.
+      }
+    }
   }
 
   rolledBack(): void {
