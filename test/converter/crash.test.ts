@@ -12,7 +12,7 @@
  * Kills are placed at random instants: after the child's cursor passes a random point, plus
  * a random 0-15 ms. Checked against mutations of the applier: committing the cursor in its
  * own transaction before the changes (a crash in between loses changes) fails this test
- * 2 runs out of 2; committing it after the changes (a crash in between replays a range)
+ * 5 runs out of 5; committing it after the changes (a crash in between replays a range)
  * passed, because replaying these messages changed neither the repository nor the events.
  */
 import assert from 'node:assert/strict';
