@@ -102,6 +102,8 @@ export class Applier {
   #cursor: number;
   #peakWaiting = 0;
   #scheduled = false;
+  #closed = false;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ApplierOptions) {
     this.#o = options;
@@ -146,8 +148,16 @@ export class Applier {
     this.#drain();
   }
 
+  /** Stops retrying after a stall; what is not committed is converted again after a restart. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+  }
+
   #drain(): void {
     this.#scheduled = false;
+    if (this.#closed) return;
     const max = this.#o.maxMessagesPerTransaction ?? Infinity;
     for (;;) {
       const group: ConvertReply[] = [];
@@ -174,9 +184,13 @@ export class Applier {
         }
         this.#cursor = persisted;
         this.#o.onStall?.(error);
-        if (!this.#scheduled) {
+        if (!this.#scheduled && !this.#closed) {
           this.#scheduled = true;
-          setTimeout(() => this.#drain(), this.#o.stallRetryMs ?? 1000).unref();
+          // Not unref'd: work is pending, so the process must stay up to finish it.
+          this.#stallTimer = setTimeout(() => {
+            this.#stallTimer = undefined;
+            this.#drain();
+          }, this.#o.stallRetryMs ?? 1000);
         }
         return;
       }

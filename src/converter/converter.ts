@@ -54,7 +54,10 @@ export interface ConverterDeps {
   onCommitted?: (range: CommittedRange) => void;
   /** Replaces the Piscina pool (tests). */
   run?: TaskRunner;
-  /** Delay before a failed task (a worker that threw or died) runs again, ms. Default 1000. */
+  /**
+   * Delay before a failed task (a worker that threw or died) runs again, and before applying
+   * again after the repository could not be written, ms. Default 1000.
+   */
   retryMs?: number;
 }
 
@@ -121,7 +124,7 @@ export class Converter {
     if (run === undefined) {
       const workerData: WorkerConfig = { inboundPath: deps.inboundPath, mapping: deps.mapping };
       const pool = new Piscina<ConvertTask, ConvertReply>({
-        filename: new URL('./worker.js', import.meta.url).href,
+        filename: new URL('./worker-entry.cjs', import.meta.url).href,
         minThreads: settings.workers,
         maxThreads: settings.workers,
         // The dispatcher never has more than maxInFlightBatches tasks out; the queue only
@@ -159,6 +162,7 @@ export class Converter {
       state: this.state,
       startAfter: start,
       maxMessagesPerTransaction: settings.batchSize * settings.maxInFlightBatches,
+      ...(deps.retryMs !== undefined ? { stallRetryMs: deps.retryMs } : {}),
       onCommitted: (range) => this.#onCommitted(range),
       onStall: (error) =>
         deps.logger.error('converter cannot write the repository; retrying', { error: (error as Error).message ?? String(error) }),
@@ -244,6 +248,7 @@ export class Converter {
     this.#stopped ??= (async () => {
       await this.#dispatcher.stop(true);
       this.#applier.flush();
+      this.#applier.close();
       await this.#pool?.close({ force: false }).catch(() => this.#pool?.destroy());
       for (const [, list] of this.#waiters) for (const w of list) w({ kind: 'unavailable' });
       this.#waiters.clear();

@@ -5,6 +5,8 @@
  * copy), parses and maps them with the pure mapping functions and returns plain results.
  * No message bytes cross the thread boundary: only the change records (structured clone).
  *
+ * Piscina loads it through the CommonJS shim worker-entry.cts (see there why).
+ *
  * Parse and map are timed apart (`performance.now()` around each, ~0.1 µs of overhead per
  * message) so the converter can report where its time goes.
  */

@@ -17,7 +17,7 @@ import { FakeRepository } from './fake-repository.js';
 import { a04, a04WithoutId, corpus, filledLog, tempDir } from './helpers.js';
 
 const mapping = createMappingOptions({ timeZone: 'UTC' });
-const WORKER = new URL('../../src/converter/worker.js', import.meta.url).href;
+const WORKER = new URL('../../src/converter/worker-entry.cjs', import.meta.url).href;
 
 function settings(over: Partial<ConverterSettings> = {}): ConverterSettings {
   return { workers: 2, batchSize: 8, maxInFlightBatches: 4, pollIntervalMs: 5, ...over };
@@ -202,6 +202,53 @@ describe('converter pipeline', () => {
     assert.equal(failures.length, 1);
     assert.equal(failures[0]!.fromSeq, 1);
     assert.deepEqual(repo.calls, [1, 2, 3]);
+  });
+
+  it('when the repository cannot be written at all, stalls without losing anything and resumes once it can', async (t) => {
+    const dir = await tempDir(t);
+    const log = await filledLog(join(dir, 'inbound'), [a04('S1', 'M1'), a04('S2', 'M2'), a04('S3', 'M3')]);
+    t.after(() => log.close());
+    const repo = new FakeRepository(join(dir, 'repo'));
+    t.after(() => repo.close());
+    let failing = true;
+    const env = new Proxy(repo.env, {
+      get(target, prop, receiver) {
+        if (prop === 'transactionSync') {
+          return (fn: () => unknown, flags?: number) => {
+            if (failing) throw new Error('MDB_MAP_FULL: Environment mapsize limit reached');
+            return target.transactionSync(fn, flags);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    let stalled!: () => void;
+    const stall = new Promise<void>((resolve) => (stalled = resolve));
+    const logger = {
+      ...silentLogger,
+      error: (msg: string) => {
+        if (msg.includes('cannot write the repository')) stalled();
+      },
+      child: () => logger,
+    };
+    const converter = new Converter(settings(), {
+      log,
+      inboundPath: log.path,
+      repository: { env, apply: repo.apply.bind(repo) },
+      events: openEventLog(repo.env),
+      mapping,
+      logger,
+      retryMs: 5,
+    });
+    await stall;
+    assert.equal(converter.position(), 0, 'nothing was committed while storage failed');
+    assert.equal(converter.state.cursor(), 0);
+    failing = false;
+    await converter.idle(3);
+    await converter.stop();
+    assert.deepEqual(repo.appliedSeqs(), [1, 2, 3]);
+    assert.equal(converter.state.cursor(), 3);
   });
 
   it('resumes after its cursor: a second converter on the same store applies only the new messages', async (t) => {
