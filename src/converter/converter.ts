@@ -117,9 +117,10 @@ export class Converter {
     const env = deps.repository.env;
     this.deadLetters = openDeadLetters(env);
     this.state = openConverterState(env);
-    // Records below the log's first seq are gone (retention): start at the first one stored.
+    // Records below the log's first seq are gone (retention): start at the first one stored,
+    // or after the last one when retention has emptied the log.
     const first = deps.log.firstSeq();
-    const start = Math.max(this.state.cursor(), first > 0 ? first - 1 : 0);
+    const start = Math.max(this.state.cursor(), first > 0 ? first - 1 : deps.log.lastSeq());
     let run = deps.run;
     if (run === undefined) {
       const workerData: WorkerConfig = { inboundPath: deps.inboundPath, mapping: deps.mapping };

@@ -57,6 +57,35 @@ describe('pacslink rebuild', () => {
     assert.equal(resumed.events, live.events, 'no event for the messages the rebuild covered');
   });
 
+  it('after retention trimmed the log, a rebuild converts what is left and skips what is gone', { timeout: 60_000 }, async (t) => {
+    const dir = await tempDir(t);
+    const { openLmdbInboundLog } = await import('../../src/queue/index.js');
+    const { appendAll } = await import('./helpers.js');
+    const log = await filledLog(join(dir, 'inbound'), corpus(40, 11));
+    await log.close();
+    await convertAll(dir, { converter: { workers: 1 } }); // mirrors the cursor: retention may delete
+    const again = await openLmdbInboundLog({ path: join(dir, 'inbound') });
+    const swept = await again.runRetention(Date.now() + 40 * 86_400_000);
+    assert.equal(swept.deleted, 40);
+    await appendAll(again, corpus(10, 12));
+    assert.equal(again.firstSeq(), 41);
+    await again.close();
+    const run = await pacslink(['rebuild', '--data', dir]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^converted\t10\t/m, 'only the 10 messages still stored');
+    assert.match(run.stdout, /missing 0/, 'nothing dispatched below the first stored seq');
+
+    // Emptied entirely: the converter starts after the last seq, not at 1.
+    const empty = await openLmdbInboundLog({ path: join(dir, 'inbound') });
+    assert.equal((await empty.runRetention(Date.now() + 40 * 86_400_000)).deleted, 10);
+    assert.equal(empty.firstSeq(), 0);
+    assert.equal(empty.lastSeq(), 50);
+    await empty.close();
+    const emptied = await pacslink(['rebuild', '--data', dir]);
+    assert.equal(emptied.code, 0, emptied.stderr);
+    assert.match(emptied.stdout, /^converted\t0\t.*missing 0/m);
+  });
+
   it('refuses a data directory held by a running engine', async (t) => {
     const dir = await tempDir(t);
     const { writeFile } = await import('node:fs/promises');
