@@ -4,6 +4,7 @@
  * bytes, so the body hash tells a resend from a different message reusing a control id.
  */
 import * as crypto from 'node:crypto';
+import { MAX_DEDUP_KEY_BYTES } from './schema.js';
 
 /** Separator between the key's parts: U+001F (unit separator) never occurs in HL7 text. */
 const SEP = '\u001f';
@@ -32,4 +33,12 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encodi
 export function hashBody(raw: Uint8Array): string {
   if (oneShot !== undefined) return oneShot('sha256', raw, 'hex');
   return crypto.createHash('sha256').update(raw).digest('hex');
+}
+
+/**
+ * The key under which `key` is stored in `inbound.dedup`: itself, or `#sha256:` and its hash
+ * when longer than {@link MAX_DEDUP_KEY_BYTES} (LMDB keys are limited to 1978 bytes).
+ */
+export function storedDedupKey(key: string): string {
+  return Buffer.byteLength(key) <= MAX_DEDUP_KEY_BYTES ? key : '#sha256:' + hashBody(Buffer.from(key));
 }

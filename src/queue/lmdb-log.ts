@@ -31,21 +31,21 @@
  * `maxStorageBytes` is checked before a seq is assigned, so a `STORAGE_FULL` from the limit
  * consumes nothing at all.
  */
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database } from 'lmdb';
 import * as fs from 'node:fs';
 import { PacslinkError } from '../errors.js';
-import { hashBody } from './dedup.js';
+import { hashBody, storedDedupKey } from './dedup.js';
 import { resolveLmdbInboundLogOptions, type LmdbInboundLogOptions, type ResolvedLmdbInboundLogOptions } from './options.js';
 import { runRetentionSweep, type RetentionResult, type RetentionStores } from './retention.js';
 import {
   DbName,
-  decodeMeta,
-  encodeMeta,
-  MAX_DEDUP_KEY_BYTES,
+  decodeDedupEntry,
+  decodeRecord,
+  encodeDedupEntry,
+  encodeRecord,
+  LEGACY_DB_NAMES,
   MAX_SEQ,
   StateKey,
-  type DedupEntry,
-  type MetaTuple,
 } from './schema.js';
 import { estimateRecordBytes, liveBytes } from './storage-size.js';
 import { guardLmdbTurn, handleCommitRejection, rejectCodeOf, underlyingCommitError } from './storage-errors.js';
@@ -86,6 +86,8 @@ interface PendingAppend {
   readonly bodyHash: string | undefined;
   readonly collision: boolean;
   readonly estimate: number;
+  /** The encoded record, kept referenced until committed (lmdb-js reads it by address). */
+  value?: Buffer;
   readonly outcome: Promise<AppendOutcome>;
   resolve: (outcome: AppendOutcome) => void;
   /** The lmdb-js promise of the transaction holding the record, once issued. */
@@ -97,22 +99,10 @@ interface Batch {
   open: boolean;
 }
 
-interface Stores extends RetentionStores {
-  root: RootDatabase;
-  raw: Database<Buffer, number>;
-  meta: Database<MetaTuple, number>;
-  dedup: Database<DedupEntry, string>;
-  dedupAge: Database<[number, string], number>;
-  cursors: Database<number, string>;
-  state: Database<number, string>;
-}
+type Stores = RetentionStores;
 
 function rejected(code: AppendRejectCode, message: string): AppendOutcome {
   return { kind: 'rejected', code, message };
-}
-
-function storedDedupKey(key: string): string {
-  return Buffer.byteLength(key) <= MAX_DEDUP_KEY_BYTES ? key : '#sha256:' + hashBody(Buffer.from(key));
 }
 
 function lastKey(db: Database<unknown, number>): number {
@@ -151,7 +141,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     this.#opts = opts;
     this.#db = db;
     this.#pageSize = (db.root.getStats() as { pageSize: number }).pageSize;
-    const last = Math.max(lastKey(db.meta), db.state.get(StateKey.DeletedThrough) ?? 0);
+    const last = Math.max(lastKey(db.records), db.state.get(StateKey.DeletedThrough) ?? 0);
     this.#nextSeq = last + 1;
     this.#durableSeq = last;
     if (opts.maxStorageBytes > 0) this.#usedBytes = this.storageBytes();
@@ -183,14 +173,18 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
         }
         collision = true;
       } else {
-        const entry = this.#db.dedup.get(dedupKey);
-        if (entry !== undefined && input.receivedAt - entry[2] < this.#opts.dedupWindowMs) {
-          if (entry[1] === bodyHash) return Promise.resolve({ kind: 'duplicate', seq: entry[0] });
+        const stored = this.#db.dedup.getBinaryFast(dedupKey);
+        const entry = stored === undefined ? undefined : decodeDedupEntry(stored);
+        if (entry !== undefined && input.receivedAt - entry.receivedAt < this.#opts.dedupWindowMs) {
+          if (entry.bodyHash === bodyHash) return Promise.resolve({ kind: 'duplicate', seq: entry.seq });
           collision = true;
         }
       }
     }
-    const estimate = estimateRecordBytes(input.raw.byteLength, this.#pageSize);
+    const metaBytes =
+      input.listener.length + input.remote.length + input.messageType.length + input.controlId.length + (input.dedupKey?.length ?? 0);
+    // UTF-16 units, up to 3 UTF-8 bytes each; plus length prefixes and the hash.
+    const estimate = estimateRecordBytes(input.raw.byteLength, this.#pageSize, 3 * metaBytes + 128);
     const max = this.#opts.maxStorageBytes;
     if (max > 0 && this.#usedBytes + this.#uncommittedEstimate + estimate > max) {
       return Promise.resolve(rejected(AppendRejectCode.StorageFull, `the inbound log would exceed maxStorageBytes (${max})`));
@@ -224,33 +218,31 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   }
 
   /**
-   * Issues one record's puts. They are issued together, synchronously, so they land in one
-   * lmdb-js transaction: the record and its dedup entries are stored together or not at all.
+   * Issues one record's puts (the record, and its dedup entry if any). They are issued
+   * together, synchronously, so they land in one lmdb-js transaction: the record and its
+   * dedup entry are stored together or not at all.
    */
   #write(e: PendingAppend, batch: Batch): void {
-    const { raw, meta, dedup, dedupAge } = this.#db;
+    const { records, dedup } = this.#db;
     const input = e.input;
-    const rawPut = raw.put(e.seq, input.raw as Buffer);
-    // Unconditional puts of one transaction share one lmdb-js promise: the last one stands
-    // for the record (any other is only guarded against unhandled rejection).
-    let commit = meta.put(
-      e.seq,
-      encodeMeta({
-        receivedAt: input.receivedAt,
-        listener: input.listener,
-        remote: input.remote,
-        messageType: input.messageType,
-        controlId: input.controlId,
-        dedupKey: input.dedupKey,
-        bodyHash: e.bodyHash,
-      }),
-    );
+    e.value = encodeRecord({
+      raw: input.raw,
+      receivedAt: input.receivedAt,
+      listener: input.listener,
+      remote: input.remote,
+      messageType: input.messageType,
+      controlId: input.controlId,
+      dedupKey: input.dedupKey,
+      bodyHash: e.bodyHash,
+    });
+    let commit = records.put(e.seq, e.value);
     if (e.dedupKey !== undefined && e.bodyHash !== undefined) {
-      const dedupPut = dedup.put(e.dedupKey, [e.seq, e.bodyHash, input.receivedAt]);
-      if (dedupPut !== commit) dedupPut.catch(handleCommitRejection);
-      commit = dedupAge.put(e.seq, [input.receivedAt, e.dedupKey]);
+      // Unconditional puts of one transaction share one lmdb-js promise: the last one stands
+      // for the record (any other is only guarded against unhandled rejection).
+      const recordPut = commit;
+      commit = dedup.put(e.dedupKey, encodeDedupEntry(e.seq, input.receivedAt, e.bodyHash));
+      if (recordPut !== commit) recordPut.catch(handleCommitRejection);
     }
-    if (rawPut !== commit) rawPut.catch(handleCommitRejection);
     e.commit = commit as CommitPromise;
     batch.entries.push(e);
   }
@@ -308,6 +300,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   }
 
   #release(e: PendingAppend): void {
+    e.value = undefined;
     this.#pendingBytes -= e.input.raw.byteLength;
     if (e.dedupKey !== undefined && this.#pendingKeys.get(e.dedupKey) === e) this.#pendingKeys.delete(e.dedupKey);
   }
@@ -368,21 +361,16 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
 
   get(seq: number): InboundRecord | undefined {
     if (!Number.isSafeInteger(seq) || seq < 1 || seq > MAX_SEQ) return undefined;
-    const tuple = this.#db.meta.get(seq);
-    if (tuple === undefined) return undefined;
-    const raw = this.#db.raw.getBinary(seq);
-    if (raw === undefined) return undefined;
-    return { ...decodeMeta(seq, tuple), raw };
+    const record = this.#db.records.getBinary(seq);
+    return record === undefined ? undefined : decodeRecord(seq, record);
   }
 
   *range(fromSeq: number, toSeq: number): Iterable<InboundRecord> {
     const from = Math.max(1, Math.ceil(fromSeq));
     const to = Math.min(MAX_SEQ, Math.floor(toSeq));
     if (!(from <= to)) return;
-    for (const { key, value } of this.#db.meta.getRange({ start: from, end: to, inclusiveEnd: true })) {
-      // Retention may delete between two steps of a lazily consumed iteration.
-      const raw = this.#db.raw.getBinary(key);
-      if (raw !== undefined) yield { ...decodeMeta(key, value), raw };
+    for (const { key, value } of this.#db.records.getRange({ start: from, end: to, inclusiveEnd: true })) {
+      yield decodeRecord(key, value);
     }
   }
 
@@ -391,7 +379,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   }
 
   firstSeq(): number {
-    for (const key of this.#db.meta.getKeys({ limit: 1 })) return key;
+    for (const key of this.#db.records.getKeys({ limit: 1 })) return key;
     return 0;
   }
 
@@ -433,7 +421,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
 
   storageBytes(): number {
     const d = this.#db;
-    return liveBytes([d.raw, d.meta, d.dedup, d.dedupAge, d.cursors, d.state]);
+    return liveBytes([d.records, d.dedup, d.cursors, d.state]);
   }
 
   runRetention(now: number = Date.now()): Promise<RetentionResult> {
@@ -500,13 +488,20 @@ export async function openLmdbInboundLog(options: LmdbInboundLogOptions): Promis
     separateFlushed: true,
     commitDelay: 0,
   });
-  const uint32 = { keyEncoding: 'uint32' } as const;
+  // Named databases are keys of the root database.
+  for (const name of root.getKeys()) {
+    if (typeof name === 'string' && LEGACY_DB_NAMES.includes(name)) {
+      await root.close();
+      throw new PacslinkError(
+        'ERR_LOG_LAYOUT',
+        `${opts.path} holds an inbound log of an earlier, unsupported layout (database ${name}); move it away to start a new log`,
+      );
+    }
+  }
   const db: Stores = {
     root,
-    raw: root.openDB<Buffer, number>(DbName.Raw, { ...uint32, encoding: 'binary' }),
-    meta: root.openDB<MetaTuple, number>(DbName.Meta, { ...uint32, encoding: 'msgpack' }),
-    dedup: root.openDB<DedupEntry, string>(DbName.Dedup, { encoding: 'msgpack' }),
-    dedupAge: root.openDB<[number, string], number>(DbName.DedupAge, { ...uint32, encoding: 'msgpack' }),
+    records: root.openDB<Buffer, number>(DbName.Raw, { keyEncoding: 'uint32', encoding: 'binary' }),
+    dedup: root.openDB<Buffer, string>(DbName.Dedup, { encoding: 'binary' }),
     cursors: root.openDB<number, string>(DbName.Cursors, { encoding: 'msgpack' }),
     state: root.openDB<number, string>(DbName.State, { encoding: 'msgpack' }),
   };

@@ -10,20 +10,18 @@
  * repointed.
  */
 import type { Database, RootDatabase } from 'lmdb';
-import { StateKey, type DedupEntry, type MetaTuple } from './schema.js';
+import { storedDedupKey } from './dedup.js';
+import { receivedAtOf, recordDedupKey, StateKey } from './schema.js';
 import { guardLmdbTurn, handleCommitRejection } from './storage-errors.js';
 
 /** The databases retention works on. */
 export interface RetentionStores {
   root: RootDatabase;
-  raw: Database<Buffer, number>;
-  meta: Database<MetaTuple, number>;
-  dedup: Database<DedupEntry, string>;
-  dedupAge: Database<[number, string], number>;
+  records: Database<Buffer, number>;
+  dedup: Database<Buffer, string>;
   cursors: Database<number, string>;
   state: Database<number, string>;
 }
-
 /** Parameters of one sweep. */
 export interface RetentionSweepOptions {
   /** Reference time, epoch ms. */
@@ -59,44 +57,77 @@ export function minCursor(cursors: Database<number, string>): number {
   return min === Infinity ? 0 : min;
 }
 
-/** Deletes one batch of expired, consumed records; returns how many (less than `limit` = done). */
-function deleteRecordBatch(db: RetentionStores, cutoff: number, limit: number): number {
+/** What one batch did: how many it counted, and whether a next batch may find more. */
+interface BatchResult {
+  count: number;
+  more: boolean;
+}
+
+/** Removes the dedup entry `key` if it still points at `seq` (a later message may reuse the key). */
+function forgetDedupKey(db: RetentionStores, key: string, seq: number): void {
+  const entry = db.dedup.getBinaryFast(key);
+  if (entry !== undefined && entry.readUInt32LE(0) === seq) db.dedup.remove(key);
+}
+
+/**
+ * Deletes one batch of expired, consumed records, and the dedup entries that still point at
+ * them: a dedup entry is only useful while its record exists (a resend is answered from
+ * the stored record), so the effective dedup window is at most the record's lifetime.
+ */
+function deleteRecordBatch(db: RetentionStores, cutoff: number, limit: number): BatchResult {
   const behind = minCursor(db.cursors);
   const seqs: number[] = [];
-  for (const { key, value } of db.meta.getRange({ end: behind, inclusiveEnd: true, limit })) {
+  for (const seq of db.records.getKeys({ end: behind, inclusiveEnd: true, limit })) {
+    const record = db.records.getBinaryFast(seq);
+    if (record === undefined) continue;
     // Seq order is receive order, so the first record young enough to keep ends the scan.
-    if (value[1] >= cutoff) break;
-    seqs.push(key);
+    if (receivedAtOf(record) >= cutoff) break;
+    seqs.push(seq);
+    const key = recordDedupKey(record);
+    if (key !== undefined) forgetDedupKey(db, storedDedupKey(key), seq);
   }
-  for (const seq of seqs) {
-    db.raw.remove(seq);
-    db.meta.remove(seq);
-  }
+  for (const seq of seqs) db.records.remove(seq);
   const last = seqs[seqs.length - 1];
   if (last !== undefined && last > (db.state.get(StateKey.DeletedThrough) ?? 0)) {
     db.state.put(StateKey.DeletedThrough, last);
   }
-  return seqs.length === limit ? limit : -seqs.length - 1;
+  return { count: seqs.length, more: seqs.length === limit };
 }
 
-/** Forgets one batch of dedup keys older than the window; same return convention. */
-function expireDedupBatch(db: RetentionStores, cutoff: number, limit: number): number {
-  let n = 0;
-  for (const { key: seq, value } of db.dedupAge.getRange({ limit })) {
-    const [receivedAt, dedupKey] = value;
-    if (receivedAt >= cutoff) return -n - 1;
-    db.dedupAge.remove(seq);
-    const entry = db.dedup.get(dedupKey);
-    // Only if the key still points at this record: a later message may have reused it.
-    if (entry !== undefined && entry[0] === seq) db.dedup.remove(dedupKey);
-    n++;
+/**
+ * Forgets the dedup keys of one batch of records older than the window. Records are walked
+ * in seq (= receive) order from where the last sweep stopped (`dedupExpiredThrough`), so a
+ * sweep reads only records whose keys expire, as an age index would, without one being
+ * written on every append. Counts the records with a dedup key whose window has passed.
+ */
+function expireDedupBatch(db: RetentionStores, cutoff: number, limit: number): BatchResult {
+  const from = (db.state.get(StateKey.DedupExpiredThrough) ?? 0) + 1;
+  let count = 0;
+  let walked = 0;
+  let last = 0;
+  let young = false;
+  for (const seq of db.records.getKeys({ start: from, limit })) {
+    walked++;
+    const record = db.records.getBinaryFast(seq);
+    if (record === undefined) continue;
+    if (receivedAtOf(record) >= cutoff) {
+      young = true;
+      break;
+    }
+    last = seq;
+    const key = recordDedupKey(record);
+    if (key !== undefined) {
+      forgetDedupKey(db, storedDedupKey(key), seq);
+      count++;
+    }
   }
-  return n === limit ? limit : -n - 1;
+  if (last > 0) db.state.put(StateKey.DedupExpiredThrough, last);
+  return { count, more: !young && walked === limit };
 }
 
 async function sweep(
   db: RetentionStores,
-  step: (db: RetentionStores, cutoff: number, limit: number) => number,
+  step: (db: RetentionStores, cutoff: number, limit: number) => BatchResult,
   cutoff: number,
   opts: RetentionSweepOptions,
 ): Promise<number> {
@@ -105,15 +136,15 @@ async function sweep(
     if (opts.shouldStop()) return total;
     const txn = db.root.transaction(() => step(db, cutoff, opts.batchSize));
     guardLmdbTurn(db.root);
-    let r: number;
+    let r: BatchResult;
     try {
       r = await txn;
     } catch (error) {
       handleCommitRejection(error);
       throw error;
     }
-    if (r < 0) return total + (-r - 1);
-    total += r;
+    total += r.count;
+    if (!r.more) return total;
     await nextTurn();
   }
 }

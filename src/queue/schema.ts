@@ -1,30 +1,38 @@
 /**
  * The on-disk layout of the inbound log, shared by the writer and by read-only readers (the
- * converter's Piscina workers open the same environment and read `raw` without decoding).
+ * converter's Piscina workers open the same environment and read a record's bytes without
+ * decoding anything but a 4-byte offset).
  *
- * Named databases in one LMDB environment:
- * - `inbound.raw`: key seq (`uint32`), value the message bytes exactly as received
- *   (`binary` encoding: read them with no decode step and no copy through `viewRaw`, never
- *   with `getBinaryFast` directly, whose buffer is 16 MiB long, see raw-view.ts);
- * - `inbound.meta`: key seq (`uint32`), value a msgpack tuple, see {@link MetaTuple};
- * - `inbound.dedup`: key dedup key (string), value {@link DedupEntry};
- * - `inbound.dedup-age`: key seq (`uint32`), value `[receivedAt, dedupKey]`: the order in
- *   which dedup keys expire, so expiry walks only expired entries;
+ * Named databases in one LMDB environment (layout 2):
+ * - `inbound.raw`: key seq (`uint32`), value one record, `binary` encoding: a small header
+ *   (metadata, see {@link encodeRecord}) followed by the message bytes exactly as received.
+ *   One put per record: metadata and bytes are one B-tree entry, so a transaction touches
+ *   one tree for its records instead of two. Read the bytes through `viewRaw` (zero-copy,
+ *   skips the header), never with `getBinaryFast` directly, whose buffer is 16 MiB long and
+ *   starts with the header, see raw-view.ts;
+ * - `inbound.dedup`: key dedup key (string), value {@link DedupEntry} (12 bytes, binary);
  * - `inbound.cursors`: key cursor name, value the last seq that consumer finished;
  * - `inbound.state`: small bookkeeping values, see {@link StateKey}.
+ *
+ * There is no age index of dedup keys: records are in seq order, which is receive order, so
+ * the records themselves (whose header holds the dedup key) are the order in which dedup
+ * keys expire (retention.ts). Layout 1 (bare bytes in `inbound.raw`, msgpack metadata in
+ * `inbound.meta`, `inbound.dedup-age`, msgpack dedup entries) is not read: an environment
+ * holding `inbound.meta` or `inbound.dedup-age` is refused at open.
  */
 import type { InboundRecordMeta } from './types.js';
 
 /** Names of the log's LMDB databases. */
 export const DbName = {
   Raw: 'inbound.raw',
-  Meta: 'inbound.meta',
   Dedup: 'inbound.dedup',
-  DedupAge: 'inbound.dedup-age',
   Cursors: 'inbound.cursors',
   State: 'inbound.state',
 } as const;
 export type DbName = (typeof DbName)[keyof typeof DbName];
+
+/** Databases of layout 1; an environment holding one is refused. */
+export const LEGACY_DB_NAMES: readonly string[] = ['inbound.meta', 'inbound.dedup-age'];
 
 /** Keys of the `inbound.state` database. */
 export const StateKey = {
@@ -33,38 +41,123 @@ export const StateKey = {
    * when retention has emptied the log.
    */
   DeletedThrough: 'deletedThrough',
+  /** Highest seq whose dedup key retention has already expired (or found still kept). */
+  DedupExpiredThrough: 'dedupExpiredThrough',
 } as const;
 
 /** Largest seq a `uint32` key can hold. */
 export const MAX_SEQ = 0xffff_ffff;
 
-/**
- * Metadata as stored: `[version 1, receivedAt, listener, remote, messageType, controlId,
- * dedupKey | null, bodyHash | null]`. A tuple rather than an object keeps property names
- * out of every record.
- */
-export type MetaTuple = [1, number, string, string, string, string, string | null, string | null];
+/** Version byte of a record header. */
+const RECORD_VERSION = 2;
+const FLAG_DEDUP_KEY = 1;
+const FLAG_BODY_HASH = 2;
+/** Fixed part of the header: u32 header length, u8 version, u8 flags, u16 zero, f64 receivedAt. */
+const FIXED_HEADER = 16;
 
-/** A dedup index entry: `[seq, bodyHash, receivedAt]` of the last message with the key. */
-export type DedupEntry = [number, string, number];
-
-/** Encodes metadata for `inbound.meta`. */
-export function encodeMeta(m: Omit<InboundRecordMeta, 'seq'>): MetaTuple {
-  return [1, m.receivedAt, m.listener, m.remote, m.messageType, m.controlId, m.dedupKey ?? null, m.bodyHash ?? null];
+/** A dedup index entry: the seq, receive time and body hash of the last message with the key. */
+export interface DedupEntry {
+  seq: number;
+  receivedAt: number;
+  bodyHash: string;
 }
 
-/** Decodes a `inbound.meta` value. */
-export function decodeMeta(seq: number, t: MetaTuple): InboundRecordMeta {
-  const meta: InboundRecordMeta = {
-    seq,
-    receivedAt: t[1],
-    listener: t[2],
-    remote: t[3],
-    messageType: t[4],
-    controlId: t[5],
+/** Bytes of an encoded {@link DedupEntry} before its hash: u32 seq, f64 receivedAt (LE). */
+export const DEDUP_ENTRY_BYTES = 12;
+
+/** Encodes a dedup index entry: u32 seq, f64 receivedAt, then the hash in ASCII. */
+export function encodeDedupEntry(seq: number, receivedAt: number, bodyHash: string): Buffer {
+  const b = Buffer.allocUnsafe(DEDUP_ENTRY_BYTES + bodyHash.length);
+  b.writeUInt32LE(seq, 0);
+  b.writeDoubleLE(receivedAt, 4);
+  b.write(bodyHash, DEDUP_ENTRY_BYTES, 'latin1');
+  return b;
+}
+
+/** Decodes a dedup index entry (read before any other read on the environment reuses `b`). */
+export function decodeDedupEntry(b: Buffer): DedupEntry {
+  return { seq: b.readUInt32LE(0), receivedAt: b.readDoubleLE(4), bodyHash: b.toString('latin1', DEDUP_ENTRY_BYTES, b.length) };
+}
+
+/**
+ * Encodes a record: header then `m.raw`, in one new buffer.
+ *
+ * Header: u32 LE header length H (the message bytes start at H), u8 version 2, u8 flags
+ * (1: a dedup key follows, 2: a body hash follows), u16 0, f64 LE receivedAt, then listener, remote, messageType,
+ * controlId and (if flagged) dedupKey and bodyHash, each as u32 LE byte length + UTF-8.
+ */
+export function encodeRecord(m: Omit<InboundRecordMeta, 'seq'> & { raw: Uint8Array }): Buffer {
+  const dedupKey = m.dedupKey;
+  const bodyHash = m.bodyHash;
+  // Upper bound (3 bytes per UTF-16 unit) so that strings are written once, unmeasured.
+  const room =
+    FIXED_HEADER +
+    24 +
+    3 * (m.listener.length + m.remote.length + m.messageType.length + m.controlId.length + (dedupKey?.length ?? 0) + (bodyHash?.length ?? 0));
+  const b = Buffer.allocUnsafe(room + m.raw.byteLength);
+  let at = FIXED_HEADER;
+  const str = (s: string): void => {
+    const n = b.write(s, at + 4, 'utf8');
+    b.writeUInt32LE(n, at);
+    at += 4 + n;
   };
-  if (t[6] !== null) meta.dedupKey = t[6];
-  if (t[7] !== null) meta.bodyHash = t[7];
+  str(m.listener);
+  str(m.remote);
+  str(m.messageType);
+  str(m.controlId);
+  if (dedupKey !== undefined) str(dedupKey);
+  if (bodyHash !== undefined) str(bodyHash);
+  b.writeUInt32LE(at, 0);
+  b[4] = RECORD_VERSION;
+  b[5] = (dedupKey !== undefined ? FLAG_DEDUP_KEY : 0) | (bodyHash !== undefined ? FLAG_BODY_HASH : 0);
+  b[6] = 0;
+  b[7] = 0;
+  b.writeDoubleLE(m.receivedAt, 8);
+  b.set(m.raw, at);
+  return b.subarray(0, at + m.raw.byteLength);
+}
+
+/** Where the message bytes of an encoded record start. */
+export function rawOffset(record: Uint8Array): number {
+  return (record[0]! | (record[1]! << 8) | (record[2]! << 16) | (record[3]! << 24)) >>> 0;
+}
+
+/** The receive time (epoch ms) of an encoded record. */
+export function receivedAtOf(record: Uint8Array): number {
+  return new DataView(record.buffer, record.byteOffset + 8, 8).getFloat64(0, true);
+}
+
+/** The dedup key stored in an encoded record, if any (the key as given, not hashed). */
+export function recordDedupKey(record: Uint8Array): string | undefined {
+  if ((record[5]! & FLAG_DEDUP_KEY) === 0) return undefined;
+  const b = Buffer.from(record.buffer, record.byteOffset, rawOffset(record));
+  let at = FIXED_HEADER;
+  for (let i = 0; i < 4; i++) at += 4 + b.readUInt32LE(at);
+  return b.toString('utf8', at + 4, at + 4 + b.readUInt32LE(at));
+}
+
+/** Decodes an encoded record's metadata; `raw` is a view of `record`'s message bytes. */
+export function decodeRecord(seq: number, record: Uint8Array): InboundRecordMeta & { raw: Uint8Array } {
+  const end = rawOffset(record);
+  const b = Buffer.from(record.buffer, record.byteOffset, end);
+  let at = FIXED_HEADER;
+  const str = (): string => {
+    const n = b.readUInt32LE(at);
+    const s = b.toString('utf8', at + 4, at + 4 + n);
+    at += 4 + n;
+    return s;
+  };
+  const meta: InboundRecordMeta & { raw: Uint8Array } = {
+    seq,
+    receivedAt: b.readDoubleLE(8),
+    listener: str(),
+    remote: str(),
+    messageType: str(),
+    controlId: str(),
+    raw: record.subarray(end),
+  };
+  if ((b[5]! & FLAG_DEDUP_KEY) !== 0) meta.dedupKey = str();
+  if ((b[5]! & FLAG_BODY_HASH) !== 0) meta.bodyHash = str();
   return meta;
 }
 

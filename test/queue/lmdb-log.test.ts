@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { open } from 'lmdb';
 import { openLmdbInboundLog } from '../../src/queue/lmdb-log.js';
 import { lmdbInboundLogDefaults } from '../../src/queue/options.js';
 import { input, seqOf, sized, tempDir } from './helpers.js';
@@ -183,4 +184,12 @@ test('append refuses an empty or non-binary message without consuming a seq', as
     message: 'append: receivedAt must be a finite number',
   });
   assert.equal(seqOf(await log.append(input('E2'))), 1);
+});
+
+test('an environment of the earlier layout (inbound.meta) is refused at open, not silently restarted at seq 1', async (t) => {
+  const path = await tempDir(t);
+  const env = open({ path, maxDbs: 16 });
+  await env.openDB<unknown, number>('inbound.meta', { keyEncoding: 'uint32' }).put(1, [1, 0, 'a', 'b', 'c', 'd', null, null]);
+  await env.close();
+  await assert.rejects(openLmdbInboundLog({ path }), { name: 'PacslinkError', code: 'ERR_LOG_LAYOUT' });
 });

@@ -105,3 +105,32 @@ test('runRetention after close does nothing', async (t) => {
   await log.close();
   assert.deepEqual(await log.runRetention(), { deleted: 0, expiredDedupKeys: 0 });
 });
+
+test('deleting a record also forgets its dedup key: a resend is then new, not a duplicate of a deleted record', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t), dedupWindowMs: 7 * DAY, retention: { maxAgeMs: DAY } });
+  t.after(() => log.close());
+  await log.append(input('K1', { receivedAt: NOW - 2 * DAY }));
+  await log.append(input('K2', { receivedAt: NOW - 2 * DAY }));
+  // K2's key now points at seq 3, which retention keeps (too young)
+  assert.equal(seqOf(await log.append(input('K2', { receivedAt: NOW - 1000, body: 'NEW' }))), 3);
+  await log.setCursor('converter', 3);
+  assert.deepEqual(await log.runRetention(NOW), { deleted: 2, expiredDedupKeys: 0 });
+  assert.deepEqual(await log.append(input('K1', { receivedAt: NOW })), { kind: 'appended', seq: 4, dedupCollision: false });
+  assert.deepEqual(await log.append(input('K2', { receivedAt: NOW, body: 'NEW' })), { kind: 'duplicate', seq: 3 });
+});
+
+test('dedup expiry resumes where the last sweep stopped and survives a restart', async (t) => {
+  const path = await tempDir(t);
+  const log = await openLmdbInboundLog({ path, dedupWindowMs: DAY, retention: { maxAgeMs: 0 }, retentionBatchSize: 2 });
+  for (let i = 0; i < 5; i++) await log.append(input(`X${i}`, { receivedAt: NOW - 3 * DAY + i * 3_600_000 }));
+  await log.append(input('Y0', { receivedAt: NOW - 2 * DAY + 1000 }));
+  // batches of 2: X0..X4 expire over three transactions, Y0 stays in the window
+  assert.deepEqual(await log.runRetention(NOW - DAY), { deleted: 0, expiredDedupKeys: 5 });
+  assert.deepEqual(await log.runRetention(NOW - DAY), { deleted: 0, expiredDedupKeys: 0 }, 'nothing is walked twice');
+  await log.close();
+  const reopened = await openLmdbInboundLog({ path, dedupWindowMs: DAY, retention: { maxAgeMs: 0 } });
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.runRetention(NOW), { deleted: 0, expiredDedupKeys: 1 }, 'only Y0 is left to expire');
+  assert.deepEqual(await reopened.append(input('X1', { receivedAt: NOW })), { kind: 'appended', seq: 7, dedupCollision: false });
+  assert.deepEqual(await reopened.append(input('Y0', { receivedAt: NOW - 1000 })), { kind: 'appended', seq: 8, dedupCollision: false });
+});
