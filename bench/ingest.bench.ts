@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { dedupKeyOf, hashBody, openLmdbInboundLog } from '../src/queue/index.js';
+import { dedupKeyOf, openLmdbInboundLog } from '../src/queue/index.js';
 import { generateCorpus } from './corpus.js';
 import { runLoad, type LoadResult } from './mllp-load.js';
 
@@ -96,7 +96,6 @@ async function logOnly(connections: number, durationMs: number): Promise<number>
           messageType: 'ADT^A01',
           controlId: id,
           dedupKey: dedupKeyOf('RIS', 'HOSP', id),
-          bodyHash: hashBody(raw),
         });
         n++;
       }

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { open } from 'lmdb';
-import { dedupKeyOf, hashBody, openLmdbInboundLog } from '../src/queue/index.js';
+import { dedupKeyOf, openLmdbInboundLog } from '../src/queue/index.js';
 import type { InboundRecordInput } from '../src/queue/index.js';
 
 const MESSAGE_BYTES = 1024;
@@ -44,7 +44,6 @@ function message(id: number): InboundRecordInput {
     messageType: 'ORM^O01^ORM_O01',
     controlId: `B${id}`,
     dedupKey: dedupKeyOf('HIS', 'HOSP', `B${id}`),
-    bodyHash: hashBody(raw),
   };
 }
 

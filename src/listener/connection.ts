@@ -14,7 +14,7 @@ import { buildAck, readHeader, type MessageHeader } from '../hl7/index.js';
 import type { Logger } from '../log.js';
 import type { AppendGate } from './append-gate.js';
 import { admit, afterAppend, afterConversion, oversized, success, type AckPlan, type ConversionAnswer } from './ack-policy.js';
-import { dedupKeyOf, hashBody } from '../queue/dedup.js';
+import { dedupKeyOf } from '../queue/dedup.js';
 import { MllpFramer, type FrameErrorReason } from './framer.js';
 import type { ListenerInstruments } from './instruments.js';
 
@@ -259,7 +259,6 @@ export class MllpConnection {
       messageType: header.messageType,
       controlId: header.controlId,
       dedupKey: dedupKeyOf(header.sendingApplication, header.sendingFacility, header.controlId),
-      bodyHash: hashBody(raw),
     });
     this.#instruments.appendSeconds.observe((performance.now() - tAppend) / 1000);
     if (outcome.kind === 'rejected') {

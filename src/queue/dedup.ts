@@ -1,7 +1,8 @@
 /**
  * Duplicate-detection helpers (DOMAIN.md §3.4): MSH-10 is unique only per sender, so the
  * key is (MSH-3, MSH-4, MSH-10); a resend after a lost ACK has the same key and the same
- * bytes, so the body hash tells a resend from a different message reusing a control id.
+ * bytes. The log tells a resend from a different message reusing a control id by comparing
+ * the bytes themselves, and only when the key hits: no hash is computed per message.
  */
 import * as crypto from 'node:crypto';
 import { MAX_DEDUP_KEY_BYTES } from './schema.js';
@@ -22,13 +23,9 @@ export function dedupKeyOf(sendingApp: string, sendingFacility: string, controlI
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
 
 /**
- * SHA-256 of the message bytes, lowercase hex (64 characters).
- *
- * Why SHA-256 rather than a faster non-cryptographic hash: OpenSSL's SHA-256 (SHA-NI on
- * current x86 and ARM) costs well under a microsecond for a typical 1 KiB message, far below
- * the cost of the durable append it accompanies, and Node ships no faster built-in hash;
- * a collision-resistant hash also means a sender cannot make a different message pass as a
- * resend (which would be ACKed without being stored).
+ * SHA-256 of some bytes, lowercase hex (64 characters). The log uses it only to shorten
+ * dedup keys too long for an LMDB key ({@link storedDedupKey}); collision resistance
+ * matters there, since two keys hashing alike would be taken for one sender's control id.
  */
 export function hashBody(raw: Uint8Array): string {
   if (oneShot !== undefined) return oneShot('sha256', raw, 'hex');

@@ -34,7 +34,7 @@
 import { open, type Database } from 'lmdb';
 import * as fs from 'node:fs';
 import { PacslinkError } from '../errors.js';
-import { hashBody, storedDedupKey } from './dedup.js';
+import { storedDedupKey } from './dedup.js';
 import { resolveLmdbInboundLogOptions, type LmdbInboundLogOptions, type ResolvedLmdbInboundLogOptions } from './options.js';
 import { runRetentionSweep, type RetentionResult, type RetentionStores } from './retention.js';
 import {
@@ -45,6 +45,7 @@ import {
   encodeRecord,
   LEGACY_DB_NAMES,
   MAX_SEQ,
+  rawOffset,
   StateKey,
 } from './schema.js';
 import { estimateRecordBytes, liveBytes } from './storage-size.js';
@@ -83,7 +84,6 @@ interface PendingAppend {
   readonly input: InboundRecordInput;
   /** The key as stored in `inbound.dedup` (hashed when oversized), if dedup applies. */
   readonly dedupKey: string | undefined;
-  readonly bodyHash: string | undefined;
   readonly collision: boolean;
   readonly estimate: number;
   /** The encoded record, kept referenced until committed (lmdb-js reads it by address). */
@@ -103,6 +103,10 @@ type Stores = RetentionStores;
 
 function rejected(code: AppendRejectCode, message: string): AppendOutcome {
   return { kind: 'rejected', code, message };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }
 
 function lastKey(db: Database<unknown, number>): number {
@@ -159,32 +163,29 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     }
     if (!Number.isFinite(input.receivedAt)) return Promise.reject(new TypeError('append: receivedAt must be a finite number'));
     let dedupKey: string | undefined;
-    let bodyHash = input.bodyHash;
     let collision = false;
     if (input.dedupKey !== undefined && this.#opts.dedupWindowMs > 0) {
       dedupKey = storedDedupKey(input.dedupKey);
-      bodyHash ??= hashBody(input.raw);
       const pending = this.#pendingKeys.get(dedupKey);
       if (pending !== undefined) {
         // The first copy is not durable yet: answer with its outcome, once known, so a
         // duplicate is never acknowledged before the original is on disk.
-        if (pending.bodyHash === bodyHash) {
+        if (sameBytes(pending.input.raw, input.raw)) {
           return pending.outcome.then((o) => (o.kind === 'appended' ? { kind: 'duplicate', seq: o.seq } : o));
         }
         collision = true;
       } else {
-        const stored = this.#db.dedup.getBinaryFast(dedupKey);
-        const entry = stored === undefined ? undefined : decodeDedupEntry(stored);
-        if (entry !== undefined && input.receivedAt - entry.receivedAt < this.#opts.dedupWindowMs) {
-          if (entry.bodyHash === bodyHash) return Promise.resolve({ kind: 'duplicate', seq: entry.seq });
+        const found = this.#findStored(dedupKey, input);
+        if (found !== undefined) {
+          if (found.same) return Promise.resolve({ kind: 'duplicate', seq: found.seq });
           collision = true;
         }
       }
     }
     const metaBytes =
       input.listener.length + input.remote.length + input.messageType.length + input.controlId.length + (input.dedupKey?.length ?? 0);
-    // UTF-16 units, up to 3 UTF-8 bytes each; plus length prefixes and the hash.
-    const estimate = estimateRecordBytes(input.raw.byteLength, this.#pageSize, 3 * metaBytes + 128);
+    // UTF-16 units, up to 3 UTF-8 bytes each; plus length prefixes and the dedup entry.
+    const estimate = estimateRecordBytes(input.raw.byteLength, this.#pageSize, 3 * metaBytes + 64);
     const max = this.#opts.maxStorageBytes;
     if (max > 0 && this.#usedBytes + this.#uncommittedEstimate + estimate > max) {
       return Promise.resolve(rejected(AppendRejectCode.StorageFull, `the inbound log would exceed maxStorageBytes (${max})`));
@@ -198,7 +199,6 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       seq: this.#nextSeq++,
       input,
       dedupKey,
-      bodyHash,
       collision,
       estimate,
       outcome,
@@ -218,6 +218,21 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   }
 
   /**
+   * The committed message the dedup key `key` points at, if it is within the window: its
+   * seq and whether its bytes equal `input.raw` (compared in place in LMDB's read buffer).
+   * A key whose record retention has deleted counts as absent.
+   */
+  #findStored(key: string, input: InboundRecordInput): { seq: number; same: boolean } | undefined {
+    const stored = this.#db.dedup.getBinaryFast(key);
+    if (stored === undefined) return undefined;
+    const entry = decodeDedupEntry(stored);
+    if (input.receivedAt - entry.receivedAt >= this.#opts.dedupWindowMs) return undefined;
+    const record = this.#db.records.getBinaryFast(entry.seq);
+    if (record === undefined) return undefined;
+    return { seq: entry.seq, same: sameBytes(record.subarray(rawOffset(record), record.length), input.raw) };
+  }
+
+  /**
    * Issues one record's puts (the record, and its dedup entry if any). They are issued
    * together, synchronously, so they land in one lmdb-js transaction: the record and its
    * dedup entry are stored together or not at all.
@@ -233,14 +248,13 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       messageType: input.messageType,
       controlId: input.controlId,
       dedupKey: input.dedupKey,
-      bodyHash: e.bodyHash,
     });
     let commit = records.put(e.seq, e.value);
-    if (e.dedupKey !== undefined && e.bodyHash !== undefined) {
+    if (e.dedupKey !== undefined) {
       // Unconditional puts of one transaction share one lmdb-js promise: the last one stands
       // for the record (any other is only guarded against unhandled rejection).
       const recordPut = commit;
-      commit = dedup.put(e.dedupKey, encodeDedupEntry(e.seq, input.receivedAt, e.bodyHash));
+      commit = dedup.put(e.dedupKey, encodeDedupEntry(e.seq, input.receivedAt));
       if (recordPut !== commit) recordPut.catch(handleCommitRejection);
     }
     e.commit = commit as CommitPromise;

@@ -51,49 +51,48 @@ export const MAX_SEQ = 0xffff_ffff;
 /** Version byte of a record header. */
 const RECORD_VERSION = 2;
 const FLAG_DEDUP_KEY = 1;
-const FLAG_BODY_HASH = 2;
 /** Fixed part of the header: u32 header length, u8 version, u8 flags, u16 zero, f64 receivedAt. */
 const FIXED_HEADER = 16;
 
-/** A dedup index entry: the seq, receive time and body hash of the last message with the key. */
+/**
+ * A dedup index entry: the seq and receive time of the last message with the key. No hash
+ * of the bytes: on a key hit the stored record's bytes are compared with the new ones.
+ */
 export interface DedupEntry {
   seq: number;
   receivedAt: number;
-  bodyHash: string;
 }
 
-/** Bytes of an encoded {@link DedupEntry} before its hash: u32 seq, f64 receivedAt (LE). */
+/** Bytes of an encoded {@link DedupEntry}: u32 seq, f64 receivedAt (little-endian). */
 export const DEDUP_ENTRY_BYTES = 12;
 
-/** Encodes a dedup index entry: u32 seq, f64 receivedAt, then the hash in ASCII. */
-export function encodeDedupEntry(seq: number, receivedAt: number, bodyHash: string): Buffer {
-  const b = Buffer.allocUnsafe(DEDUP_ENTRY_BYTES + bodyHash.length);
+/** Encodes a dedup index entry. */
+export function encodeDedupEntry(seq: number, receivedAt: number): Buffer {
+  const b = Buffer.allocUnsafe(DEDUP_ENTRY_BYTES);
   b.writeUInt32LE(seq, 0);
   b.writeDoubleLE(receivedAt, 4);
-  b.write(bodyHash, DEDUP_ENTRY_BYTES, 'latin1');
   return b;
 }
 
 /** Decodes a dedup index entry (read before any other read on the environment reuses `b`). */
 export function decodeDedupEntry(b: Buffer): DedupEntry {
-  return { seq: b.readUInt32LE(0), receivedAt: b.readDoubleLE(4), bodyHash: b.toString('latin1', DEDUP_ENTRY_BYTES, b.length) };
+  return { seq: b.readUInt32LE(0), receivedAt: b.readDoubleLE(4) };
 }
 
 /**
  * Encodes a record: header then `m.raw`, in one new buffer.
  *
  * Header: u32 LE header length H (the message bytes start at H), u8 version 2, u8 flags
- * (1: a dedup key follows, 2: a body hash follows), u16 0, f64 LE receivedAt, then listener, remote, messageType,
- * controlId and (if flagged) dedupKey and bodyHash, each as u32 LE byte length + UTF-8.
+ * (1: a dedup key follows), u16 0, f64 LE receivedAt, then listener, remote, messageType,
+ * controlId and (if flagged) dedupKey, each as u32 LE byte length + UTF-8.
  */
 export function encodeRecord(m: Omit<InboundRecordMeta, 'seq'> & { raw: Uint8Array }): Buffer {
   const dedupKey = m.dedupKey;
-  const bodyHash = m.bodyHash;
   // Upper bound (3 bytes per UTF-16 unit) so that strings are written once, unmeasured.
   const room =
     FIXED_HEADER +
-    24 +
-    3 * (m.listener.length + m.remote.length + m.messageType.length + m.controlId.length + (dedupKey?.length ?? 0) + (bodyHash?.length ?? 0));
+    20 +
+    3 * (m.listener.length + m.remote.length + m.messageType.length + m.controlId.length + (dedupKey?.length ?? 0));
   const b = Buffer.allocUnsafe(room + m.raw.byteLength);
   let at = FIXED_HEADER;
   const str = (s: string): void => {
@@ -106,10 +105,9 @@ export function encodeRecord(m: Omit<InboundRecordMeta, 'seq'> & { raw: Uint8Arr
   str(m.messageType);
   str(m.controlId);
   if (dedupKey !== undefined) str(dedupKey);
-  if (bodyHash !== undefined) str(bodyHash);
   b.writeUInt32LE(at, 0);
   b[4] = RECORD_VERSION;
-  b[5] = (dedupKey !== undefined ? FLAG_DEDUP_KEY : 0) | (bodyHash !== undefined ? FLAG_BODY_HASH : 0);
+  b[5] = dedupKey !== undefined ? FLAG_DEDUP_KEY : 0;
   b[6] = 0;
   b[7] = 0;
   b.writeDoubleLE(m.receivedAt, 8);
@@ -157,7 +155,6 @@ export function decodeRecord(seq: number, record: Uint8Array): InboundRecordMeta
     raw: record.subarray(end),
   };
   if ((b[5]! & FLAG_DEDUP_KEY) !== 0) meta.dedupKey = str();
-  if ((b[5]! & FLAG_BODY_HASH) !== 0) meta.bodyHash = str();
   return meta;
 }
 

@@ -27,11 +27,11 @@ export interface InboundRecordInput {
   controlId: string;
   /**
    * Duplicate-detection key (MSH-3, MSH-4, MSH-10 in wire form, joined with U+001F), or
-   * undefined to skip duplicate detection for this message.
+   * undefined to skip duplicate detection for this message. When it matches an earlier
+   * message within the window, the bytes decide: the same bytes are a duplicate, different
+   * bytes a new message reusing the key.
    */
   dedupKey?: string;
-  /** Hash of `raw` (hex), compared when `dedupKey` matches an earlier message. */
-  bodyHash?: string;
 }
 
 /** A record read back from the log. */
@@ -45,7 +45,7 @@ export type InboundRecordMeta = Omit<InboundRecord, 'raw'>;
 /**
  * The outcome of an append. Expected outcomes are values, not exceptions:
  * - `appended`: stored durably under `seq`;
- * - `duplicate`: the same dedup key and body hash was stored within the dedup window under
+ * - `duplicate`: the same dedup key and the same bytes were stored within the dedup window under
  *   `seq`; nothing was appended;
  * - `rejected`: storage cannot accept writes (full, failing, closing); nothing was written.
  *   `code` is stable: `STORAGE_FULL`, `STORAGE_FAILED`, `CLOSING`.

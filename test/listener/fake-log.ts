@@ -1,7 +1,7 @@
 /**
  * An in-memory InboundLog for listener tests: appends wait for an explicit "commit" when
  * `hold` is on, so tests can observe what happens before and after durability; duplicate
- * detection follows the port's contract (same key and body hash within the window).
+ * detection follows the port's contract (same key and same bytes within the window).
  */
 import type { AppendOutcome, InboundLog, InboundRecord, InboundRecordInput } from '../../src/queue/types.js';
 
@@ -22,7 +22,7 @@ export class FakeLog implements InboundLog {
     if (this.reject !== undefined) return { kind: 'rejected', code: this.reject, message: 'test' };
     if (input.dedupKey !== undefined) {
       const earlier = this.records.find((r) => r.dedupKey === input.dedupKey);
-      if (earlier !== undefined && earlier.bodyHash === input.bodyHash) return { kind: 'duplicate', seq: earlier.seq };
+      if (earlier !== undefined && Buffer.compare(earlier.raw, input.raw) === 0) return { kind: 'duplicate', seq: earlier.seq };
     }
     const collision = input.dedupKey !== undefined && this.records.some((r) => r.dedupKey === input.dedupKey);
     const seq = this.records.length + 1;

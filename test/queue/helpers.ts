@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
-import { dedupKeyOf, hashBody } from '../../src/queue/dedup.js';
+import { dedupKeyOf } from '../../src/queue/dedup.js';
 import type { InboundRecordInput } from '../../src/queue/types.js';
 
 /** A fresh directory under the OS temp dir, removed when the test ends. */
@@ -21,7 +21,7 @@ export function hl7(id: string, body = '', sender = 'HIS'): Buffer {
   );
 }
 
-/** An append input for `hl7(id, body)`, with its dedup key and body hash. */
+/** An append input for `hl7(id, body)`, with its dedup key. */
 export function input(id: string, opts: { body?: string; receivedAt?: number; sender?: string; dedup?: boolean } = {}): InboundRecordInput {
   const sender = opts.sender ?? 'HIS';
   const raw = hl7(id, opts.body ?? '', sender);
@@ -35,7 +35,6 @@ export function input(id: string, opts: { body?: string; receivedAt?: number; se
   };
   if (opts.dedup !== false) {
     rec.dedupKey = dedupKeyOf(sender, 'HOSP', id);
-    rec.bodyHash = hashBody(raw);
   }
   return rec;
 }

@@ -30,7 +30,6 @@ test('append stores the exact bytes and metadata under seq 1, 2, 3', async (t) =
   assert.equal(r1.messageType, 'ADT^A01^ADT_A01');
   assert.equal(r1.controlId, 'A1');
   assert.equal(r1.dedupKey, a.dedupKey);
-  assert.equal(r1.bodyHash, a.bodyHash);
   assert.deepEqual(Buffer.from(log.get(2)?.raw ?? []), Buffer.from(binary.raw));
   assert.equal(log.get(3)?.dedupKey, undefined);
   assert.equal(log.get(4), undefined);
