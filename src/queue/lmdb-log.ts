@@ -114,6 +114,11 @@ function lastKey(db: Database<unknown, number>): number {
   return 0;
 }
 
+/** Longest time between exact storage measurements far from the limit (ms). */
+const STORAGE_MEASURE_INTERVAL_MS = 1000;
+/** Fraction of `maxStorageBytes` above which storage is measured after every batch. */
+const STORAGE_EXACT_FRACTION = 0.9;
+
 const setImmediateP = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 class LmdbInboundLogImpl implements LmdbInboundLog {
@@ -131,7 +136,13 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   readonly #pendingKeys = new Map<string, PendingAppend>();
   #pendingBytes = 0;
   #uncommittedEstimate = 0;
+  /**
+   * Storage in use for `maxStorageBytes`: LMDB's page count when last measured plus the
+   * (upper) estimates of the records committed since.
+   */
   #usedBytes = 0;
+  /** `performance.now()` of the last exact measurement. */
+  #measuredAt = 0;
   readonly #pageSize: number;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -148,7 +159,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     const last = Math.max(lastKey(db.records), db.state.get(StateKey.DeletedThrough) ?? 0);
     this.#nextSeq = last + 1;
     this.#durableSeq = last;
-    if (opts.maxStorageBytes > 0) this.#usedBytes = this.storageBytes();
+    if (opts.maxStorageBytes > 0) this.#measureStorage();
     this.#timer = setInterval(() => {
       // A failed sweep is retried at the next interval; appends are not affected.
       this.runRetention().catch(() => undefined);
@@ -299,7 +310,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       this.#uncommittedEstimate -= e.estimate;
       (e.commit !== undefined && failures.has(e.commit) ? failed : stored).push(e);
     }
-    if (this.#opts.maxStorageBytes > 0) this.#usedBytes = this.storageBytes();
+    if (this.#opts.maxStorageBytes > 0) this.#accountStorage(stored);
     if (stored.length > 0) {
       const flushes = [...new Set(stored.map((e) => e.commit))].map((c) => c?.flushed ?? c);
       this.#flushChain = Promise.all([this.#flushChain, ...flushes]).then(
@@ -311,6 +322,24 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     this.#batch = undefined;
     if (this.#queue.length > 0) this.#startBatch();
     else this.#notifyIdle();
+  }
+
+  #measureStorage(): void {
+    this.#usedBytes = this.storageBytes();
+    this.#measuredAt = performance.now();
+  }
+
+  /**
+   * Counts a committed batch against `maxStorageBytes`. Measuring LMDB's page counts costs
+   * ≈4 µs per database, ≈16 µs per batch: far from the limit the batch's own estimates
+   * (upper bounds) are added instead, and the exact figure is taken at most every
+   * {@link STORAGE_MEASURE_INTERVAL_MS}; within {@link STORAGE_EXACT_FRACTION} of the limit
+   * it is measured after every batch, so a refusal never rests on an estimate alone.
+   */
+  #accountStorage(stored: readonly PendingAppend[]): void {
+    for (const e of stored) this.#usedBytes += e.estimate;
+    const near = this.#usedBytes + this.#uncommittedEstimate > this.#opts.maxStorageBytes * STORAGE_EXACT_FRACTION;
+    if (near || performance.now() - this.#measuredAt >= STORAGE_MEASURE_INTERVAL_MS) this.#measureStorage();
   }
 
   #release(e: PendingAppend): void {
@@ -449,7 +478,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       shouldStop: () => this.#closing,
     }).finally(() => {
       this.#retention = undefined;
-      if (this.#opts.maxStorageBytes > 0) this.#usedBytes = this.storageBytes();
+      if (this.#opts.maxStorageBytes > 0) this.#measureStorage();
     });
     this.#retention = run;
     return run;
