@@ -2,8 +2,11 @@
  * The inbound log on LMDB (lmdb-js): the native adapter of the {@link InboundLog} port.
  *
  * Write path (group commit). `append()` checks for a duplicate, assigns the next seq
- * synchronously (so seq order is call order) and issues the record's puts at once if a
- * batch is open; otherwise it queues the record. A batch opens when no batch is being
+ * synchronously (so seq order is call order) and issues the record's put at once if a
+ * batch is open; otherwise it queues the record. A record is one put: a small header with
+ * its metadata followed by the bytes (schema.ts); its dedup key reaches the dedup index
+ * later, in bulk (dedup-index.ts), because an index entry per message cost one scattered
+ * page per message in every fsync'd transaction. A batch opens when no batch is being
  * committed, stays open until the end of the current event-loop turn (closed by a
  * `setImmediate` scheduled before its first put, so before lmdb-js closes its own event-turn
  * batch) and so becomes one LMDB transaction. While it commits, new appends queue and go out
@@ -35,19 +38,10 @@ import { open, type Database } from 'lmdb';
 import * as fs from 'node:fs';
 import { PacslinkError } from '../errors.js';
 import { storedDedupKey } from './dedup.js';
+import { DedupIndex } from './dedup-index.js';
 import { resolveLmdbInboundLogOptions, type LmdbInboundLogOptions, type ResolvedLmdbInboundLogOptions } from './options.js';
 import { runRetentionSweep, type RetentionResult, type RetentionStores } from './retention.js';
-import {
-  DbName,
-  decodeDedupEntry,
-  decodeRecord,
-  encodeDedupEntry,
-  encodeRecord,
-  LEGACY_DB_NAMES,
-  MAX_SEQ,
-  rawOffset,
-  StateKey,
-} from './schema.js';
+import { DbName, decodeRecord, encodeRecord, LEGACY_DB_NAMES, MAX_SEQ, StateKey } from './schema.js';
 import { estimateRecordBytes, liveBytes } from './storage-size.js';
 import { guardLmdbTurn, handleCommitRejection, rejectCodeOf, underlyingCommitError } from './storage-errors.js';
 import {
@@ -129,6 +123,13 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   #nextSeq: number;
   /** Highest seq such that it and every seq below it is durable. */
   #durableSeq: number;
+  /**
+   * Highest committed seq (durable or not): every seq below it has committed too, or failed
+   * for good (a gap, see #failAppends), never is still to commit.
+   */
+  #committedSeq: number;
+  /** The dedup index, when duplicate detection is on. */
+  readonly #index: DedupIndex | undefined;
   readonly #queue: PendingAppend[] = [];
   #batch: Batch | undefined;
   /** Resolves when the last issued batch is durable (batches become durable in order). */
@@ -159,6 +160,8 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     const last = Math.max(lastKey(db.records), db.state.get(StateKey.DeletedThrough) ?? 0);
     this.#nextSeq = last + 1;
     this.#durableSeq = last;
+    this.#committedSeq = last;
+    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(db, opts.dedupWindowMs) : undefined;
     if (opts.maxStorageBytes > 0) this.#measureStorage();
     this.#timer = setInterval(() => {
       // A failed sweep is retried at the next interval; appends are not affected.
@@ -175,7 +178,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     if (!Number.isFinite(input.receivedAt)) return Promise.reject(new TypeError('append: receivedAt must be a finite number'));
     let dedupKey: string | undefined;
     let collision = false;
-    if (input.dedupKey !== undefined && this.#opts.dedupWindowMs > 0) {
+    if (input.dedupKey !== undefined && this.#index !== undefined) {
       dedupKey = storedDedupKey(input.dedupKey);
       const pending = this.#pendingKeys.get(dedupKey);
       if (pending !== undefined) {
@@ -186,7 +189,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
         }
         collision = true;
       } else {
-        const found = this.#findStored(dedupKey, input);
+        const found = this.#index.find(dedupKey, input.raw, input.receivedAt);
         if (found !== undefined) {
           if (found.same) return Promise.resolve({ kind: 'duplicate', seq: found.seq });
           collision = true;
@@ -229,27 +232,10 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   }
 
   /**
-   * The committed message the dedup key `key` points at, if it is within the window: its
-   * seq and whether its bytes equal `input.raw` (compared in place in LMDB's read buffer).
-   * A key whose record retention has deleted counts as absent.
-   */
-  #findStored(key: string, input: InboundRecordInput): { seq: number; same: boolean } | undefined {
-    const stored = this.#db.dedup.getBinaryFast(key);
-    if (stored === undefined) return undefined;
-    const entry = decodeDedupEntry(stored);
-    if (input.receivedAt - entry.receivedAt >= this.#opts.dedupWindowMs) return undefined;
-    const record = this.#db.records.getBinaryFast(entry.seq);
-    if (record === undefined) return undefined;
-    return { seq: entry.seq, same: sameBytes(record.subarray(rawOffset(record), record.length), input.raw) };
-  }
-
-  /**
-   * Issues one record's puts (the record, and its dedup entry if any). They are issued
-   * together, synchronously, so they land in one lmdb-js transaction: the record and its
-   * dedup entry are stored together or not at all.
+   * Issues one record's put. Its dedup key, if any, is in the record's header; the dedup
+   * index follows later (dedup-index.ts).
    */
   #write(e: PendingAppend, batch: Batch): void {
-    const { records, dedup } = this.#db;
     const input = e.input;
     e.value = encodeRecord({
       raw: input.raw,
@@ -260,15 +246,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       controlId: input.controlId,
       dedupKey: input.dedupKey,
     });
-    let commit = records.put(e.seq, e.value);
-    if (e.dedupKey !== undefined) {
-      // Unconditional puts of one transaction share one lmdb-js promise: the last one stands
-      // for the record (any other is only guarded against unhandled rejection).
-      const recordPut = commit;
-      commit = dedup.put(e.dedupKey, encodeDedupEntry(e.seq, input.receivedAt));
-      if (recordPut !== commit) recordPut.catch(handleCommitRejection);
-    }
-    e.commit = commit as CommitPromise;
+    e.commit = this.#db.records.put(e.seq, e.value) as CommitPromise;
     batch.entries.push(e);
   }
 
@@ -283,6 +261,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     });
     const n = Math.min(this.#queue.length, this.#opts.maxBatchRecords);
     for (const e of this.#queue.splice(0, n)) this.#write(e, batch);
+    this.#index?.maybeFlush(performance.now(), this.#committedSeq);
     guardLmdbTurn(this.#db.root);
     if (batch.entries.length >= this.#opts.maxBatchRecords) batch.open = false;
   }
@@ -311,6 +290,10 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       (e.commit !== undefined && failures.has(e.commit) ? failed : stored).push(e);
     }
     if (this.#opts.maxStorageBytes > 0) this.#accountStorage(stored);
+    for (const e of stored) {
+      if (e.dedupKey !== undefined) this.#index?.committed(e.dedupKey, e.seq, e.input.receivedAt);
+      if (e.seq > this.#committedSeq) this.#committedSeq = e.seq;
+    }
     if (stored.length > 0) {
       const flushes = [...new Set(stored.map((e) => e.commit))].map((c) => c?.flushed ?? c);
       this.#flushChain = Promise.all([this.#flushChain, ...flushes]).then(
@@ -470,13 +453,18 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   runRetention(now: number = Date.now()): Promise<RetentionResult> {
     if (this.#retention !== undefined) return this.#retention;
     if (this.#closing) return Promise.resolve({ deleted: 0, expiredDedupKeys: 0 });
-    const run = runRetentionSweep(this.#db, {
-      now,
-      maxAgeMs: this.#opts.retention.maxAgeMs,
-      dedupWindowMs: this.#opts.dedupWindowMs,
-      batchSize: this.#opts.retentionBatchSize,
-      shouldStop: () => this.#closing,
-    }).finally(() => {
+    const sweep = async (): Promise<RetentionResult> => {
+      // The sweep reads and deletes dedup entries in LMDB: every committed key must be there.
+      await this.#index?.flush(this.#committedSeq);
+      return runRetentionSweep(this.#db, {
+        now,
+        maxAgeMs: this.#opts.retention.maxAgeMs,
+        dedupWindowMs: this.#opts.dedupWindowMs,
+        batchSize: this.#opts.retentionBatchSize,
+        shouldStop: () => this.#closing,
+      });
+    };
+    const run = sweep().finally(() => {
       this.#retention = undefined;
       if (this.#opts.maxStorageBytes > 0) this.#measureStorage();
     });
@@ -490,6 +478,9 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       clearInterval(this.#timer);
       await this.#drain();
       await Promise.allSettled([this.#retention, ...this.#sideWrites]);
+      // Not required for correctness (the next open reads unindexed keys back from the
+      // records), but it keeps that replay short.
+      await this.#index?.flush(this.#committedSeq).catch(() => undefined);
       await this.#db.root.close();
     })();
     return this.#closed;

@@ -41,6 +41,8 @@ export const StateKey = {
    * when retention has emptied the log.
    */
   DeletedThrough: 'deletedThrough',
+  /** Every record up to this seq has its dedup key in `inbound.dedup` (see dedup-index.ts). */
+  DedupIndexedThrough: 'dedupIndexedThrough',
   /** Highest seq whose dedup key retention has already expired (or found still kept). */
   DedupExpiredThrough: 'dedupExpiredThrough',
 } as const;

@@ -10,8 +10,8 @@ import { crashMessage, tempDir } from './helpers.js';
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'append-loop.js');
 
 /** Runs the child until it has printed `target` acknowledged appends, then SIGKILLs it. */
-async function runAndKill(dir: string, start: number, target: number): Promise<Array<[number, number]>> {
-  const child = spawn(process.execPath, [fixture, dir, String(start), '16'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function runAndKill(dir: string, start: number, target: number, mode = 'plain'): Promise<Array<[number, number]>> {
+  const child = spawn(process.execPath, [fixture, dir, String(start), '16', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const acked: Array<[number, number]> = [];
   let buffered = '';
   const exited = once(child, 'exit');
@@ -62,6 +62,22 @@ test('SIGKILL at a random moment loses no acknowledged append and duplicates no 
         assert.deepEqual(Buffer.from(r.raw), crashMessage(Number(r.controlId.slice(1))).raw);
       }
       assert.equal(expected - 1, log.lastSeq());
+    } finally {
+      await log.close();
+    }
+  }
+});
+
+test('after SIGKILL every acknowledged message is still a duplicate when resent (dedup keys are never lost)', { timeout: 30_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const acked = new Map<number, number>();
+  for (let run = 0; run < 2; run++) {
+    for (const [seq, i] of await runAndKill(dir, run * 1_000_000, 200 + Math.floor(Math.random() * 1500), 'dedup')) acked.set(seq, i);
+    const log = await openLmdbInboundLog({ path: dir, dedupWindowMs: 365 * 86_400_000 });
+    try {
+      const last = log.lastSeq();
+      for (const [seq, i] of acked) assert.deepEqual(await log.append(crashMessage(i, true)), { kind: 'duplicate', seq }, `message ${i}`);
+      assert.equal(log.lastSeq(), last, 'no resend was stored again');
     } finally {
       await log.close();
     }

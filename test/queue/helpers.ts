@@ -55,8 +55,17 @@ export function seqOf(outcome: { kind: string; seq?: number }): number {
   return outcome.seq;
 }
 
-/** Message number `i` of the crash test: its bytes depend only on `i`. */
-export function crashMessage(i: number): InboundRecordInput {
+/** Message number `i` of the crash test: its bytes depend only on `i`; with a dedup key if asked. */
+export function crashMessage(i: number, dedup = false): InboundRecordInput {
   const raw = hl7(`P${i}`, '|' + String(i).repeat(1 + (i % 97)));
-  return { raw, receivedAt: 1_700_000_000_000 + i, listener: 'crash', remote: '127.0.0.1:1', messageType: 'ADT^A01', controlId: `P${i}` };
+  const rec: InboundRecordInput = {
+    raw,
+    receivedAt: 1_700_000_000_000 + i,
+    listener: 'crash',
+    remote: '127.0.0.1:1',
+    messageType: 'ADT^A01',
+    controlId: `P${i}`,
+  };
+  if (dedup) rec.dedupKey = dedupKeyOf('HIS', 'HOSP', `P${i}`);
+  return rec;
 }
