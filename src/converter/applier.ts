@@ -262,11 +262,7 @@ export class Applier {
       o = env.transactionSync(() => this.#applyItem(item, true), TXN_FLAGS);
     } catch (error) {
       events.rolledBack();
-      const internal: ConversionError = {
-        code: ConversionErrorCode.Internal,
-        errCode: 207,
-        message: `applying the message failed: ${(error as Error).message ?? String(error)}`,
-      };
+      const internal = applyFailure(error);
       env.transactionSync(() => this.#deadLetter(item.seq, internal, item.messageType ?? typeOf(item), item.controlId ?? controlIdOf(item), true));
       events.committed();
       return 'dead-letter';
@@ -287,11 +283,7 @@ export class Applier {
       }, TXN_FLAGS);
     } catch (error) {
       events.rolledBack();
-      const internal: ConversionError = {
-        code: ConversionErrorCode.Internal,
-        errCode: 207,
-        message: `applying the message failed: ${(error as Error).message ?? String(error)}`,
-      };
+      const internal = applyFailure(error);
       const type = typeOf(item);
       env.transactionSync(() => {
         this.#deadLetter(item.seq, internal, item.messageType ?? type, item.controlId ?? controlIdOf(item), item.seq > this.#silentThrough);
@@ -345,4 +337,13 @@ function typeOf(item: ConvertedItem): string {
 
 function controlIdOf(item: ConvertedItem): string {
   return item.result.kind === 'changes' ? item.result.context.controlId : '';
+}
+
+/** The dead-letter error for a message whose apply threw (an engine fault, not the message's). */
+function applyFailure(error: unknown): ConversionError {
+  return {
+    code: ConversionErrorCode.Internal,
+    errCode: 207,
+    message: `applying the message failed: ${(error as Error).message ?? String(error)}`,
+  };
 }

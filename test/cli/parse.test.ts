@@ -9,30 +9,17 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { type CommandIo, main } from '../../src/cli.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/pacslink.js', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** Runs `pacslink ARGS` in-process with `stdin` as standard input. */
-async function pacslink(args: string[], stdin: Buffer | string = ''): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const io: CommandIo = { stdin: Readable.from([Buffer.from(stdin)]), stdout, stderr, env: {} };
-  const code = await main(args, io);
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+function pacslink(args: string[], stdin: Buffer | string = ''): Promise<Run> {
+  return runCli(args, { stdin });
 }
 
 function child(args: string[], input?: Buffer): Promise<Run> {

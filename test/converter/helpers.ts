@@ -7,6 +7,7 @@ import { generateCorpus } from '../../bench/corpus.js';
 import { openLmdbInboundLog, type LmdbInboundLog } from '../../src/queue/index.js';
 import { dedupKeyOf } from '../../src/queue/dedup.js';
 import { readHeader } from '../../src/hl7/index.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 
 /** A fresh directory removed when the test ends. */
 export async function tempDir(t: TestContext, prefix = 'pacslink-conv-'): Promise<string> {
@@ -80,25 +81,9 @@ export function a04WithoutId(controlId: string): Uint8Array {
   );
 }
 
-/** The outcome of an in-process `pacslink` run. */
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `pacslink ARGS` in-process. */
-export async function pacslink(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const { PassThrough, Readable } = await import('node:stream');
-  const { main } = await import('../../src/cli.js');
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await main(args, { stdin: Readable.from([]), stdout, stderr, env });
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+export function pacslink(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runCli(args, { env });
 }
 
 /** Runs the converter over a data directory's inbound log until it has converted everything, then stops it. */
