@@ -71,6 +71,14 @@ export interface ListenerOptions {
    * sent yet). Needs the converter enabled.
    */
   ackOn: 'commit' | 'apply';
+  /**
+   * The code of an original-mode ACK, under `ackOn: "apply"`, for a message that could not be
+   * converted (dead-lettered). Default `AE` (DOMAIN.md §3.3). Some vendors swap AE and AR, or
+   * retry an AE forever (a poison message blocking their queue): `AR` answers such partners
+   * the way they expect, and `AA` accepts the message and leaves it to the dead-letter table
+   * (DOMAIN.md §6 quirk 24). The ERR segment is sent with AE and AR.
+   */
+  conversionErrorAck: 'AE' | 'AR' | 'AA';
 }
 
 /** The converter stage (ARCHITECTURE.md stage 3). */
@@ -147,6 +155,7 @@ export const LISTENER_DEFAULTS: Readonly<Omit<ListenerOptions, 'tls' | 'processi
   mllpRelease2: false,
   keepAliveMs: 60_000,
   ackOn: 'commit',
+  conversionErrorAck: 'AE',
 });
 
 /** Converter defaults. */
@@ -292,6 +301,7 @@ export function resolveListenerOptions(input: ListenerInput, index = 0): Listene
     mllpRelease2: input.mllpRelease2 ?? d.mllpRelease2,
     keepAliveMs: input.keepAliveMs ?? d.keepAliveMs,
     ackOn: input.ackOn ?? d.ackOn,
+    conversionErrorAck: input.conversionErrorAck ?? d.conversionErrorAck,
     ...(input.tls !== undefined ? { tls: input.tls } : {}),
     ...(input.processingIds !== undefined ? { processingIds: input.processingIds } : {}),
   };
@@ -320,6 +330,7 @@ export function resolveListenerOptions(input: ListenerInput, index = 0): Listene
   if (typeof l.tolerantEndBlock !== 'boolean') throw new TypeError(`${p}.tolerantEndBlock must be a boolean`);
   if (typeof l.mllpRelease2 !== 'boolean') throw new TypeError(`${p}.mllpRelease2 must be a boolean`);
   if (l.ackOn !== 'commit' && l.ackOn !== 'apply') throw new RangeError(`${p}.ackOn must be "commit" or "apply"`);
+  if (!['AE', 'AR', 'AA'].includes(l.conversionErrorAck)) throw new RangeError(`${p}.conversionErrorAck must be "AE", "AR" or "AA"`);
   if (l.processingIds !== undefined) {
     if (!Array.isArray(l.processingIds) || l.processingIds.some((x) => typeof x !== 'string')) {
       throw new TypeError(`${p}.processingIds must be an array of strings`);

@@ -120,17 +120,18 @@ export type ConversionAnswer =
  * segment carrying the table 0357 code, the location and the reason when the message was
  * dead-lettered; AR (207, "resend") when the converter stopped before reaching it: the
  * message is stored, so the resend is recognised as a duplicate and answered with the
- * stored outcome.
+ * stored outcome. `errorCode` replaces the AE for partners that expect AR (or AA, leaving
+ * the message to the dead-letter table), DOMAIN.md §6 quirk 24.
  */
-export function afterConversion(header: MessageHeader, outcome: ConversionAnswer): AckPlan {
-  if (outcome.kind === 'applied') return success(header);
+export function afterConversion(header: MessageHeader, outcome: ConversionAnswer, errorCode: 'AE' | 'AR' | 'AA' = 'AE'): AckPlan {
+  if (outcome.kind === 'applied' || (outcome.kind === 'dead-letter' && errorCode === 'AA')) return success(header);
   if (outcome.kind === 'unavailable') {
     const text = 'Stored, but conversion did not finish (engine stopping); resend for the outcome';
     return refusal(header, truncate(text), { errCode: ErrCode.InternalError, severity: 'E', diagnostics: text });
   }
   const e = outcome.error;
   return {
-    code: 'AE',
+    code: errorCode,
     send: true,
     header,
     text: truncate(e.message),

@@ -36,6 +36,8 @@ export interface ConnectionSettings {
   ackControlIdPrefix: string;
   /** When original-mode ACKs are sent: on durable commit, or after conversion. */
   ackOn: 'commit' | 'apply';
+  /** The ACK code for a message that could not be converted, under `ackOn: "apply"`. */
+  conversionErrorAck: 'AE' | 'AR' | 'AA';
 }
 
 /** The converter as a connection sees it. */
@@ -280,7 +282,7 @@ export class MllpConnection {
       // Under ackOn "apply" the resend gets the stored conversion outcome (waiting for it
       // if the original is still being converted).
       const plan = this.#waitsForConversion(original)
-        ? afterConversion(original, await this.#conversion!.waitFor(outcome.seq))
+        ? afterConversion(original, await this.#conversion!.waitFor(outcome.seq), this.#settings.conversionErrorAck)
         : success(original);
       this.#reply(plan, `${s.ackControlIdPrefix}${outcome.seq}`, time, job.t0, true);
       return;
@@ -295,7 +297,7 @@ export class MllpConnection {
     }
     this.#conversion?.wake();
     const plan = this.#waitsForConversion(header)
-      ? afterConversion(header, await this.#conversion!.waitFor(outcome.seq))
+      ? afterConversion(header, await this.#conversion!.waitFor(outcome.seq), this.#settings.conversionErrorAck)
       : afterAppend(header, outcome);
     this.#reply(plan, `${s.ackControlIdPrefix}${outcome.seq}`, job.receivedAt, job.t0, true);
   }

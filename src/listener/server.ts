@@ -62,6 +62,7 @@ export class MllpListener {
       highWaterFrames: shared.connectionHighWaterFrames,
       ackControlIdPrefix: shared.ackControlIdPrefix,
       ackOn: options.ackOn,
+      conversionErrorAck: options.conversionErrorAck,
     };
     const serverOptions = { allowHalfOpen: true, pauseOnConnect: false, noDelay: true };
     if (options.tls !== undefined) {

@@ -47,6 +47,21 @@ describe('ackOn apply', () => {
     assert.match(await metrics.getSingleMetricAsString('pacslink_events_published_total'), /type="message.rejected"} 1/);
   });
 
+  it('conversionErrorAck answers a failed conversion with AR (ERR kept) or AA for partners that need it (quirk 24)', async (t) => {
+    for (const code of ['AR', 'AA'] as const) {
+      const te = await testEngine(undefined, { ackOn: 'apply', conversionErrorAck: code });
+      t.after(() => te.close());
+      const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+      t.after(() => client.close());
+      const bad = await client.send(a04WithoutId(`BAD-${code}`));
+      assert.equal(readAck(bad).code, code);
+      if (code === 'AR') assert.match(seg(bad, 'ERR')![3]!, /^101\^/, 'the ERR segment still says why');
+      else assert.equal(seg(bad, 'ERR'), undefined);
+      assert.equal(te.engine.store!.deadLetters.get(1)?.code, 'MISSING_FIELD', 'the message is dead-lettered either way');
+      assert.deepEqual(readAck(await client.send(a04(`OK-${code}`, 'MRN-1'))), { code: 'AA', controlId: `OK-${code}` });
+    }
+  });
+
   it('enhanced mode keeps the accept ACK (CA) on commit even under ackOn apply', async (t) => {
     const te = await testEngine(undefined, { ackOn: 'apply' });
     t.after(() => te.close());

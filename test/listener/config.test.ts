@@ -84,6 +84,10 @@ describe('engine configuration', () => {
     assert.throws(() => resolveEngineOptions({ listeners: [{ ackOn: 'later' as 'apply' }] }), {
       message: 'listeners.mllp.ackOn must be "commit" or "apply"',
     });
+    assert.throws(() => resolveEngineOptions({ listeners: [{ conversionErrorAck: 'CE' as 'AE' }] }), {
+      message: 'listeners.mllp.conversionErrorAck must be "AE", "AR" or "AA"',
+    });
+    assert.equal(resolveEngineOptions({}).listeners[0]!.conversionErrorAck, 'AE');
     assert.throws(() => resolveEngineOptions({ converter: { enabled: false }, listeners: [{ name: 'ris', ackOn: 'apply' }] }), {
       message: 'listeners.ris.ackOn "apply" needs the converter enabled',
     });
