@@ -279,10 +279,13 @@ function pv1(c: Context, discharged = false): string {
   return segment('PV1', fields);
 }
 
+/** ORC-5 values that make a valid DOMAIN.md §4.4 pair with each ORC-1 the corpus sends. */
+const ORDER_STATUS_FOR: Readonly<Record<string, readonly string[]>> = { NW: ['SC', 'IP', 'SC'], XO: ['SC', 'CM', 'SC'], SC: ['IP', 'CM', 'A'] };
+
 function orc(c: Context, control: string): string {
   const { r } = c;
   return segment('ORC', {
-    1: control, 2: `${c.placer}^EPIC`, 3: `${c.filler}^RIS`, 5: control === 'CA' ? 'CA' : r.pick(['SC', 'IP', 'CM']),
+    1: control, 2: `${c.placer}^EPIC`, 3: `${c.filler}^RIS`, 5: control === 'CA' ? 'CA' : r.pick(ORDER_STATUS_FOR[control] ?? ['SC']),
     7: `^^^${c.ts}^^${r.pick(['R', 'S', 'A'])}`, 9: c.ts, 10: `${digits(r, 6)}^ENTRY^CLERK`,
     12: `${r.pick(PROVIDERS)}^^^DR`, 13: r.pick(LOCATIONS),
   });
