@@ -9,7 +9,7 @@ import type { Patient } from './model.js';
 import { DbName, SEP, lastPart, part } from './store.js';
 import { emitEvent, reject, type ApplyContext } from './apply-context.js';
 import { sameData } from './canonical.js';
-import { dedupe, findSurvivor, ownersOf, putMergeRecord, requireIds, resolvePatientKey, upsertPatient } from './apply-patient.js';
+import { dedupe, findSurvivor, mrgOwners, ownersOf, putMergeRecord, requireIds, resolvePatientKey, upsertPatient } from './apply-patient.js';
 
 /**
  * A47 (DOMAIN.md §4.3): replaces the MRG-1 identifiers by PID-3's on the patient that carries
@@ -19,11 +19,7 @@ import { dedupe, findSurvivor, ownersOf, putMergeRecord, requireIds, resolvePati
  */
 export function changePatientIds(ctx: ApplyContext, change: Extract<Change, { op: 'patient.change-id' }>): void {
   requireIds(change.patient);
-  if (change.source.length === 0) reject(ConversionErrorCode.MissingField, 101, 'MRG-1 has no usable identifier', 'MRG', 1);
-  const owners = ownersOf(ctx, change.source);
-  if (owners.length > 1) {
-    reject(ConversionErrorCode.IdentifierConflict, 205, `MRG-1 identifiers belong to different patients (${owners.join(', ')})`, 'MRG', 1);
-  }
+  const owners = mrgOwners(ctx, change.source, ConversionErrorCode.IdentifierConflict);
   const newOwners = ownersOf(ctx, change.patient.identifiers);
   const pKey = owners[0];
   if (pKey === undefined) {

@@ -8,7 +8,7 @@ import type { Patient, PersonName } from './model.js';
 import { MergedSourcePolicy } from './options.js';
 import { DbName, SEP, lastPart } from './store.js';
 import { emitEvent, reject, type ApplyContext } from './apply-context.js';
-import { createPatient, findSurvivor, ownersOf, putMergeRecord, requireIds, resolvePatientKey } from './apply-patient.js';
+import { createPatient, findSurvivor, mrgOwners, ownersOf, putMergeRecord, requireIds, resolvePatientKey } from './apply-patient.js';
 
 function childKeys(ctx: ApplyContext, db: DbName, patientKey: string): string[] {
   return ctx.tx.scan(db, patientKey + SEP).map(lastPart);
@@ -61,11 +61,7 @@ function mergeInto(ctx: ApplyContext, source: Patient, survivor: Patient, priorN
  */
 export function mergePatient(ctx: ApplyContext, change: Extract<Change, { op: 'patient.merge' }>): void {
   requireIds(change.target);
-  if (change.source.length === 0) reject(ConversionErrorCode.MissingField, 101, 'MRG-1 has no usable identifier', 'MRG', 1);
-  const sourceOwners = ownersOf(ctx, change.source);
-  if (sourceOwners.length > 1) {
-    reject(ConversionErrorCode.MergeConflict, 205, `MRG-1 identifiers belong to different patients (${sourceOwners.join(', ')})`, 'MRG', 1);
-  }
+  const sourceOwners = mrgOwners(ctx, change.source, ConversionErrorCode.MergeConflict);
   const targetOwners = ownersOf(ctx, change.target.identifiers);
   const sRaw = sourceOwners[0];
   if (sRaw !== undefined && targetOwners.includes(sRaw)) {

@@ -124,6 +124,18 @@ export function createPatient(
   return p;
 }
 
+/**
+ * The patients carrying MRG-1's identifiers (A40, A34, A47): rejects an MRG-1 without a
+ * usable identifier (101) and one whose identifiers belong to different patients (205,
+ * reported with `conflictCode`).
+ */
+export function mrgOwners(ctx: Pick<ApplyContext, 'tx' | 'identity'>, source: readonly Identifier[], conflictCode: string): string[] {
+  if (source.length === 0) reject(ConversionErrorCode.MissingField, 101, 'MRG-1 has no usable identifier', 'MRG', 1);
+  const owners = ownersOf(ctx, source);
+  if (owners.length > 1) reject(conflictCode, 205, `MRG-1 identifiers belong to different patients (${owners.join(', ')})`, 'MRG', 1);
+  return owners;
+}
+
 /** Rejects PID data without a usable identifier (101). */
 export function requireIds(data: PatientData): void {
   if (data.identifiers.length === 0) reject(ConversionErrorCode.MissingField, 101, 'PID-3 has no usable identifier', 'PID', 3);
