@@ -67,6 +67,17 @@ describe('TLS listener', () => {
       },
     });
 
+  /**
+   * A client the listener must refuse: either the TLS handshake fails, or the server closes the
+   * connection before answering its first message.
+   */
+  const assertRefused = async (port: number, client: 'ris' | 'other' | undefined, controlId: string): Promise<void> => {
+    const c = await connect(port, client).catch((err: Error) => err);
+    if (c instanceof MllpClient) {
+      await assert.rejects(c.send(message(controlId)), { code: /ERR_MLLP_(CLOSED|SOCKET)/ });
+    }
+  };
+
   it('speaks MLLP inside TLS without client certificates when none are required', async (t) => {
     const te = await testEngine(new FakeLog(), { tls: { cert: pki.server.cert, key: pki.server.key } });
     t.after(() => te.close());
@@ -91,15 +102,9 @@ describe('TLS listener', () => {
     assert.equal(readAck(await ris.send(message('TLS2'))).code, 'AA');
 
     // A verified certificate outside the allow-list: the server closes before answering.
-    const other = await connect(te.port, 'other').catch((err: Error) => err);
-    if (other instanceof MllpClient) {
-      await assert.rejects(other.send(message('TLS3')), { code: /ERR_MLLP_(CLOSED|SOCKET)/ });
-    }
+    await assertRefused(te.port, 'other', 'TLS3');
     // No certificate at all: the handshake (or the first exchange under TLS 1.3) fails.
-    const none = await connect(te.port, undefined).catch((err: Error) => err);
-    if (none instanceof MllpClient) {
-      await assert.rejects(none.send(message('TLS4')), { code: /ERR_MLLP_(CLOSED|SOCKET)/ });
-    }
+    await assertRefused(te.port, undefined, 'TLS4');
     const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_mllp_connections_refused_total');
     assert.match(text, /reason="tls-allow-list"\} 1/);
   });
@@ -118,9 +123,6 @@ describe('TLS listener', () => {
     const other = await connect(te.port, 'other');
     t.after(() => other.close());
     assert.equal(readAck(await other.send(message('TLS5'))).code, 'AA');
-    const ris = await connect(te.port, 'ris').catch((err: Error) => err);
-    if (ris instanceof MllpClient) {
-      await assert.rejects(ris.send(message('TLS6')), { code: /ERR_MLLP_(CLOSED|SOCKET)/ });
-    }
+    await assertRefused(te.port, 'ris', 'TLS6');
   });
 });
