@@ -79,6 +79,12 @@ export interface ListenerOptions {
    * (DOMAIN.md §6 quirk 24). The ERR segment is sent with AE and AR.
    */
   conversionErrorAck: 'AE' | 'AR' | 'AA';
+  /**
+   * The form of the ACK's MSH-9 (DOMAIN.md §6 quirk 25): `full` `ACK^A01^ACK` (default, as
+   * dcm4che), `trigger` `ACK^A01` (HAPI before v2.5), or `bare` `ACK`, for senders that
+   * insist on one.
+   */
+  ackTypeForm: 'full' | 'trigger' | 'bare';
 }
 
 /** The converter stage (ARCHITECTURE.md stage 3). */
@@ -156,6 +162,7 @@ export const LISTENER_DEFAULTS: Readonly<Omit<ListenerOptions, 'tls' | 'processi
   keepAliveMs: 60_000,
   ackOn: 'commit',
   conversionErrorAck: 'AE',
+  ackTypeForm: 'full',
 });
 
 /** Converter defaults. */
@@ -302,6 +309,7 @@ export function resolveListenerOptions(input: ListenerInput, index = 0): Listene
     keepAliveMs: input.keepAliveMs ?? d.keepAliveMs,
     ackOn: input.ackOn ?? d.ackOn,
     conversionErrorAck: input.conversionErrorAck ?? d.conversionErrorAck,
+    ackTypeForm: input.ackTypeForm ?? d.ackTypeForm,
     ...(input.tls !== undefined ? { tls: input.tls } : {}),
     ...(input.processingIds !== undefined ? { processingIds: input.processingIds } : {}),
   };
@@ -331,6 +339,7 @@ export function resolveListenerOptions(input: ListenerInput, index = 0): Listene
   if (typeof l.mllpRelease2 !== 'boolean') throw new TypeError(`${p}.mllpRelease2 must be a boolean`);
   if (l.ackOn !== 'commit' && l.ackOn !== 'apply') throw new RangeError(`${p}.ackOn must be "commit" or "apply"`);
   if (!['AE', 'AR', 'AA'].includes(l.conversionErrorAck)) throw new RangeError(`${p}.conversionErrorAck must be "AE", "AR" or "AA"`);
+  if (!['full', 'trigger', 'bare'].includes(l.ackTypeForm)) throw new RangeError(`${p}.ackTypeForm must be "full", "trigger" or "bare"`);
   if (l.processingIds !== undefined) {
     if (!Array.isArray(l.processingIds) || l.processingIds.some((x) => typeof x !== 'string')) {
       throw new TypeError(`${p}.processingIds must be an array of strings`);

@@ -38,6 +38,8 @@ export interface ConnectionSettings {
   ackOn: 'commit' | 'apply';
   /** The ACK code for a message that could not be converted, under `ackOn: "apply"`. */
   conversionErrorAck: 'AE' | 'AR' | 'AA';
+  /** MSH-9 form of the ACKs. */
+  ackTypeForm: 'full' | 'trigger' | 'bare';
 }
 
 /** The converter as a connection sees it. */
@@ -324,6 +326,7 @@ export class MllpConnection {
       code: plan.code,
       controlId,
       time,
+      typeForm: this.#settings.ackTypeForm,
       ...(plan.text !== undefined ? { text: plan.text } : {}),
       ...(plan.error !== undefined ? { error: plan.error } : {}),
     });

@@ -63,6 +63,7 @@ export class MllpListener {
       ackControlIdPrefix: shared.ackControlIdPrefix,
       ackOn: options.ackOn,
       conversionErrorAck: options.conversionErrorAck,
+      ackTypeForm: options.ackTypeForm,
     };
     const serverOptions = { allowHalfOpen: true, pauseOnConnect: false, noDelay: true };
     if (options.tls !== undefined) {

@@ -88,6 +88,10 @@ describe('engine configuration', () => {
       message: 'listeners.mllp.conversionErrorAck must be "AE", "AR" or "AA"',
     });
     assert.equal(resolveEngineOptions({}).listeners[0]!.conversionErrorAck, 'AE');
+    assert.equal(resolveEngineOptions({}).listeners[0]!.ackTypeForm, 'full');
+    assert.throws(() => resolveEngineOptions({ listeners: [{ ackTypeForm: 'short' as 'bare' }] }), {
+      message: 'listeners.mllp.ackTypeForm must be "full", "trigger" or "bare"',
+    });
     assert.throws(() => resolveEngineOptions({ converter: { enabled: false }, listeners: [{ name: 'ris', ackOn: 'apply' }] }), {
       message: 'listeners.ris.ackOn "apply" needs the converter enabled',
     });

@@ -111,6 +111,18 @@ describe('MLLP listener', () => {
     assert.equal(readAck(await client.send(message('P1'))).code, 'AA');
   });
 
+  it('ackTypeForm sets the ACK\'s MSH-9 form a sender insists on (quirk 25): full, trigger or bare', async (t) => {
+    for (const [form, expected] of [['full', 'ACK^O01^ACK'], ['trigger', 'ACK^O01'], ['bare', 'ACK']] as const) {
+      const te = await testEngine(new FakeLog(), { ackTypeForm: form });
+      t.after(() => te.close());
+      const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+      t.after(() => client.close());
+      const ack = await client.send(message(`F-${form}`));
+      assert.equal(seg(ack, 'MSH')![8], expected, form);
+      assert.deepEqual(readAck(ack), { code: 'AA', controlId: `F-${form}` });
+    }
+  });
+
   it('AR for an oversized frame, refused without buffering it; the next message is accepted', async (t) => {
     const log = new FakeLog();
     const te = await testEngine(log, { maxFrameBytes: 4096 });
