@@ -11,7 +11,11 @@
  * `setImmediate` scheduled before its first put, so before lmdb-js closes its own event-turn
  * batch) and so becomes one LMDB transaction. While it commits, new appends queue and go out
  * together as the next batch the moment it has committed: the busier the log, the larger
- * the transactions, and a lone append waits for one commit only.
+ * the transactions, and a lone append waits for one commit only. When appends are already
+ * queued at that moment, the next batch waits up to `gatherMs` (1 ms) for the appenders just
+ * committed to send again, or until as many as there were have arrived: senders that wait
+ * for their ACK (MLLP original mode) otherwise split into two groups alternating between
+ * transactions of half the size (measured: C = 8 ingest +30 %, C = 64 +10 to 25 %).
  *
  * Durability. With lmdb-js's `overlappingSync` (the default here) a transaction becomes
  * visible when committed and is fsync'd afterwards, while the next transaction is already
@@ -226,7 +230,11 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       this.#write(entry, batch);
     } else {
       this.#queue.push(entry);
-      if (batch === undefined) this.#startBatch();
+      if (this.#gatherUntil > 0) {
+        if (this.#queue.length >= this.#gatherUntil) this.#endGather();
+      } else if (batch === undefined) {
+        this.#startBatch();
+      }
     }
     return outcome;
   }
@@ -303,8 +311,32 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     }
     if (failed.length > 0) await this.#failAppends(failed, failures);
     this.#batch = undefined;
-    if (this.#queue.length > 0) this.#startBatch();
-    else this.#notifyIdle();
+    if (this.#queue.length === 0) {
+      this.#notifyIdle();
+      return;
+    }
+    const target = this.#queue.length + stored.length;
+    if (this.#opts.gatherMs > 0 && stored.length > 1 && !this.#closing) {
+      // The appenders of this batch get their ACKs once it is flushed and most send again at
+      // once: wait (briefly) for them, so that they join the appends already queued in one
+      // transaction instead of alternating with them in two.
+      this.#gatherUntil = target;
+      this.#gatherTimer = setTimeout(() => this.#endGather(), this.#opts.gatherMs);
+    } else {
+      this.#startBatch();
+    }
+  }
+
+  /** While gathering: the queue length that ends the wait early (0 when not gathering). */
+  #gatherUntil = 0;
+  #gatherTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Ends a gather window and issues the queued appends as the next batch. */
+  #endGather(): void {
+    clearTimeout(this.#gatherTimer);
+    this.#gatherTimer = undefined;
+    this.#gatherUntil = 0;
+    if (this.#batch === undefined && this.#queue.length > 0) this.#startBatch();
   }
 
   #measureStorage(): void {

@@ -32,6 +32,13 @@ export interface LmdbInboundLogOptions {
    */
   maxBatchRecords?: number;
   /**
+   * Gather window (ms) after a group commit: when appends are already queued, the next batch
+   * waits up to this long for the appenders just acknowledged to send again, so that senders
+   * waiting on ACKs share one transaction instead of alternating between two. A lone
+   * appender never waits (nothing is queued then). Default 1; 0 disables; at most 100.
+   */
+  gatherMs?: number;
+  /**
    * LMDB `overlappingSync`: fsync a committed transaction while the next one is already
    * being written. Appends still resolve only after their own fsync. Default true.
    */
@@ -46,6 +53,7 @@ export interface ResolvedLmdbInboundLogOptions {
   retention: RetentionOptions;
   retentionBatchSize: number;
   maxBatchRecords: number;
+  gatherMs: number;
   overlappingSync: boolean;
 }
 
@@ -56,6 +64,7 @@ export const lmdbInboundLogDefaults = Object.freeze({
   retention: Object.freeze({ maxAgeMs: 30 * DAY_MS, intervalMs: 60_000 }),
   retentionBatchSize: 1000,
   maxBatchRecords: 10_000,
+  gatherMs: 1,
   overlappingSync: true,
 });
 
@@ -79,6 +88,7 @@ export function resolveLmdbInboundLogOptions(options: LmdbInboundLogOptions): Re
     },
     retentionBatchSize: options.retentionBatchSize ?? d.retentionBatchSize,
     maxBatchRecords: options.maxBatchRecords ?? d.maxBatchRecords,
+    gatherMs: options.gatherMs ?? d.gatherMs,
     overlappingSync: options.overlappingSync ?? d.overlappingSync,
   };
   if (!intIn(resolved.dedupWindowMs, 0, 365 * DAY_MS)) {
@@ -98,6 +108,9 @@ export function resolveLmdbInboundLogOptions(options: LmdbInboundLogOptions): Re
   }
   if (!intIn(resolved.maxBatchRecords, 1, 100_000)) {
     throw new RangeError('inboundLog.maxBatchRecords must be an integer between 1 and 100000');
+  }
+  if (!intIn(resolved.gatherMs, 0, 100)) {
+    throw new RangeError('inboundLog.gatherMs must be an integer between 0 and 100');
   }
   if (typeof resolved.overlappingSync !== 'boolean') {
     throw new TypeError('inboundLog.overlappingSync must be a boolean');

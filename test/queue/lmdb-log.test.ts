@@ -52,38 +52,42 @@ test('seq numbering continues after close and reopen', async (t) => {
   assert.equal(log.get(3)?.controlId, 'M2');
 });
 
-test('concurrent appends from many callers are all durable, in call order, without gaps', async (t) => {
-  const path = await tempDir(t);
-  const log = await openLmdbInboundLog({ path });
-  const callers = 64;
-  const perCaller = 20;
-  const order: string[] = [];
-  const results = new Map<string, number>();
-  await Promise.all(
-    Array.from({ length: callers }, async (_, c) => {
-      for (let i = 0; i < perCaller; i++) {
-        const id = `C${c}-${i}`;
-        order.push(id);
-        const p = log.append(input(id));
-        results.set(id, seqOf(await p));
-      }
-    }),
-  );
-  const total = callers * perCaller;
-  assert.equal(log.lastSeq(), total);
-  // seq order is call order
-  assert.deepEqual(
-    order.map((id) => results.get(id)),
-    Array.from({ length: total }, (_, i) => i + 1),
-  );
-  await log.close();
-  // everything was durable before close: a fresh open sees every record with its bytes
-  const reopened = await openLmdbInboundLog({ path });
-  t.after(() => reopened.close());
-  const seen = [...reopened.range(1, total)];
-  assert.equal(seen.length, total);
-  for (const r of seen) assert.equal(r.controlId, order[r.seq - 1]);
-});
+for (const gatherMs of [0, 1, 100]) {
+  test(`concurrent appends from many callers are all durable, in call order, without gaps (gatherMs ${gatherMs})`, async (t) => {
+    const path = await tempDir(t);
+    // gatherMs 100: a gather window far longer than a commit must still end (by the appenders'
+    // return or its timer) without losing or reordering anything.
+    const log = await openLmdbInboundLog({ path, gatherMs });
+    const callers = 64;
+    const perCaller = 20;
+    const order: string[] = [];
+    const results = new Map<string, number>();
+    await Promise.all(
+      Array.from({ length: callers }, async (_, c) => {
+        for (let i = 0; i < perCaller; i++) {
+          const id = `C${c}-${i}`;
+          order.push(id);
+          const p = log.append(input(id));
+          results.set(id, seqOf(await p));
+        }
+      }),
+    );
+    const total = callers * perCaller;
+    assert.equal(log.lastSeq(), total);
+    // seq order is call order
+    assert.deepEqual(
+      order.map((id) => results.get(id)),
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+    await log.close();
+    // everything was durable before close: a fresh open sees every record with its bytes
+    const reopened = await openLmdbInboundLog({ path });
+    t.after(() => reopened.close());
+    const seen = [...reopened.range(1, total)];
+    assert.equal(seen.length, total);
+    for (const r of seen) assert.equal(r.controlId, order[r.seq - 1]);
+  });
+}
 
 test('pendingBytes counts appended bytes until they are durable, then returns to 0', async (t) => {
   const log = await openLmdbInboundLog({ path: await tempDir(t) });
@@ -159,6 +163,10 @@ test('options are validated once with exact messages and defaults are frozen', a
   await assert.rejects(openLmdbInboundLog({ path, maxBatchRecords: 0 }), {
     name: 'RangeError',
     message: 'inboundLog.maxBatchRecords must be an integer between 1 and 100000',
+  });
+  await assert.rejects(openLmdbInboundLog({ path, gatherMs: 101 }), {
+    name: 'RangeError',
+    message: 'inboundLog.gatherMs must be an integer between 0 and 100',
   });
 });
 
