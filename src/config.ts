@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createMappingOptions, type MappingOptions, type MappingOptionsInput } from './converter/map/options.js';
+import { GATEWAY_DEFAULTS, resolveGatewayOptions, type GatewayInput, type GatewayOptions } from './gateway/options.js';
 import { resolveRepositoryOptions, type RepositoryPolicies } from './repository/options.js';
 
 const KiB = 1024;
@@ -117,11 +118,10 @@ export interface EngineOptions {
   /** MLLP listeners. Default: one listener `mllp` on `0.0.0.0:2575`. */
   listeners: ListenerOptions[];
   /**
-   * HTTP/WebSocket bind address `HOST:PORT`, kept for the gateway (a later issue). Nothing
-   * binds it yet, so `ports.json` has no `http` entry until the gateway does. Default
-   * `127.0.0.1:8080`.
+   * The gateway (HTTP API, WebSocket `/events`, `/metrics`): address, adapter, TLS, tokens
+   * and limits (src/gateway/options.ts). Default `127.0.0.1:8080`, no tokens.
    */
-  http: { host: string; port: number };
+  http: GatewayOptions;
   /** Duplicate window (ms) for (MSH-3, MSH-4, MSH-10) keys; 0 disables. Default 7 days. */
   dedupWindowMs: number;
   /** Largest size of the inbound log (bytes) before appends are refused. Default 16 GiB. */
@@ -176,11 +176,11 @@ export const CONVERTER_DEFAULTS: Readonly<ConverterOptions> = Object.freeze({
 
 /** Engine defaults (listeners: one with {@link LISTENER_DEFAULTS}). */
 export const ENGINE_DEFAULTS: Readonly<Omit<EngineOptions, 'listeners' | 'http' | 'converter' | 'mapping' | 'repository'>> & {
-  readonly http: Readonly<{ host: string; port: number }>;
+  readonly http: Readonly<Omit<GatewayOptions, 'tls' | 'tokens'>>;
   readonly converter: Readonly<ConverterOptions>;
 } = Object.freeze({
   dataDir: './data',
-  http: Object.freeze({ host: '127.0.0.1', port: 8080 }),
+  http: GATEWAY_DEFAULTS,
   dedupWindowMs: 7 * 24 * 3600_000,
   maxStorageBytes: 16 * GiB,
   retentionMs: 30 * 24 * 3600_000,
@@ -196,7 +196,7 @@ export type ListenerInput = Partial<ListenerOptions>;
 /** A partial engine configuration as written in a config file. */
 export type EngineInput = Partial<Omit<EngineOptions, 'listeners' | 'http' | 'converter' | 'mapping' | 'repository'>> & {
   listeners?: ListenerInput[];
-  http?: string | { host?: string; port?: number };
+  http?: GatewayInput;
   converter?: Partial<ConverterOptions>;
   mapping?: MappingOptionsInput;
   repository?: Partial<RepositorySettings>;
@@ -219,10 +219,7 @@ export function parseHostPort(text: string, what: string): { host: string; port:
 /** Fills defaults and validates a whole configuration; throws RangeError/TypeError with exact messages. */
 export function resolveEngineOptions(input: EngineInput = {}): EngineOptions {
   const d = ENGINE_DEFAULTS;
-  const http =
-    typeof input.http === 'string'
-      ? parseHostPort(input.http, 'http')
-      : { host: input.http?.host ?? d.http.host, port: input.http?.port ?? d.http.port };
+  const http = resolveGatewayOptions(input.http, (text) => parseHostPort(text, 'http'));
   const listenersIn = input.listeners ?? [{}];
   if (!Array.isArray(listenersIn) || listenersIn.length === 0) {
     throw new RangeError('listeners must be a non-empty array');
@@ -259,7 +256,6 @@ export function resolveEngineOptions(input: EngineInput = {}): EngineOptions {
   if (typeof options.dataDir !== 'string' || options.dataDir === '') {
     throw new RangeError('dataDir must be a non-empty path');
   }
-  checkInt(http.port, 0, 65535, 'http.port must be between 0 and 65535');
   checkInt(options.dedupWindowMs, 0, Number.MAX_SAFE_INTEGER, 'dedupWindowMs must be a non-negative integer');
   checkInt(options.maxStorageBytes, 1 * MiB, Number.MAX_SAFE_INTEGER, 'maxStorageBytes must be at least 1 MiB');
   checkInt(options.retentionMs, 0, Number.MAX_SAFE_INTEGER, 'retentionMs must be a non-negative integer');

@@ -47,7 +47,11 @@ export async function optionsFromArgs(args: string[], env: NodeJS.ProcessEnv): P
       input.listeners = [{ ...first, host, port }, ...rest];
     }
     const http = values.http ?? env.PACSLINK_HTTP;
-    if (http !== undefined && http !== '') input.http = parseHostPort(http, '--http');
+    if (http !== undefined && http !== '') {
+      // The flag moves the address only; tokens, TLS and limits stay those of the file.
+      const section = typeof input.http === 'object' && input.http !== null ? input.http : {};
+      input.http = { ...section, ...parseHostPort(http, '--http') };
+    }
     return resolveEngineOptions(input);
   } catch (err) {
     if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(err.message, { cause: err });
