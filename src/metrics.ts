@@ -25,6 +25,9 @@ export interface EngineMetrics {
   queueOldestUnconvertedAge: Gauge;
   deadLetters: Gauge;
   eventsPublished: Counter<'type'>;
+  wsSubscribers: Gauge<'format'>;
+  wsSubscriberLag: Gauge<'subscriber'>;
+  nativeAdapter: Gauge<'port' | 'impl'>;
 }
 
 /** Options of {@link createMetrics}. */
@@ -133,6 +136,24 @@ export function createMetrics(options: MetricsOptions = {}): EngineMetrics {
       name: 'pacslink_events_published_total',
       help: 'Events appended to the event log, by type',
       labelNames: ['type'],
+      registers,
+    }),
+    wsSubscribers: new Gauge({
+      name: 'pacslink_ws_subscribers',
+      help: 'Open WebSocket subscribers on /events, by format',
+      labelNames: ['format'],
+      registers,
+    }),
+    wsSubscriberLag: new Gauge({
+      name: 'pacslink_ws_subscriber_lag',
+      help: 'Events committed and not yet acknowledged, per named (durable) subscriber',
+      labelNames: ['subscriber'],
+      registers,
+    }),
+    nativeAdapter: new Gauge({
+      name: 'pacslink_native_adapter',
+      help: 'Adapter serving each port: 1 for the implementation in use (impl=uws|ws for port=gateway)',
+      labelNames: ['port', 'impl'],
       registers,
     }),
   };
