@@ -16,9 +16,9 @@
  *
  * Run: `npx tsc -p tsconfig.json && node dist/bench/convert.bench.js [--count 20000] [--batch 64] [--in-flight 8] [--out path]`
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Converter } from '../src/converter/converter.js';
@@ -29,6 +29,7 @@ import { silentLogger } from '../src/log.js';
 import { openLmdbInboundLog } from '../src/queue/index.js';
 import { openRepository } from '../src/repository/index.js';
 import { generateCorpus } from './corpus.js';
+import { ownPeakRssMb, writeReport } from './results.js';
 
 const WORKERS = [1, 2, 4] as const;
 
@@ -161,10 +162,31 @@ try {
   }
   process.stdout.write(`dead letters by code: ${JSON.stringify(rows[0]?.deadLetterCodes ?? {})}\n`);
   process.stdout.write(digests.size === 1 ? 'same repository digest for every worker count\n' : 'DIGESTS DIFFER between worker counts\n');
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(
+  writeReport(
+    {
+      suite: 'convert',
+      title: 'conversion of a full inbound log',
+      command: `node dist/bench/convert.bench.js --count ${count} --batch ${batchSize} --in-flight ${maxInFlightBatches}`,
+      headline: rows.map((r) => ({
+        name: `conversion, ${r.workers} worker${r.workers === 1 ? '' : 's'}`,
+        value: r.msgsPerSec,
+        unit: 'msgs/s',
+        note: `parse ${f(r.parsePct)}% / map ${f(r.mapPct)}% / apply ${f(r.applyPct)}%`,
+      })),
+      tables: [
+        {
+          title: `${count} corpus messages (${f(bytes / 1e6, 1)} MB), batch ${batchSize}, ${maxInFlightBatches} ranges in flight; same digest for every worker count: ${digests.size === 1 ? 'yes' : 'NO'}`,
+          columns: ['workers', 'msgs/s', 'seconds', 'parse µs', 'map µs', 'apply µs', 'parse %', 'map %', 'apply %', 'applied', 'dead', 'events', 'txns'],
+          rows: rows.map((r) => [
+            String(r.workers), f(r.msgsPerSec), f(r.seconds, 2), f(r.parseUs, 1), f(r.mapUs, 1), f(r.applyUs, 1),
+            f(r.parsePct), f(r.mapPct), f(r.applyPct), String(r.applied), String(r.deadLettered), String(r.events), String(r.transactions),
+          ]),
+        },
+      ],
+      peakRssMb: { bench: ownPeakRssMb() },
+      data: { count, bytes, batchSize, maxInFlightBatches, sameDigest: digests.size === 1, rows },
+    },
     values.out,
-    `${JSON.stringify({ count, bytes, batchSize, maxInFlightBatches, cpus: availableParallelism(), node: process.version, sameDigest: digests.size === 1, rows }, null, 2)}\n`,
   );
   if (digests.size !== 1) process.exitCode = 1;
 } finally {

@@ -1,20 +1,28 @@
 /**
  * Durable ingest throughput: pacslink (`pacslink start`, LMDB log, fsync'd group commit,
- * converter disabled by configuration) against the ACK-only reference server (frames and answers, stores
+ * converter disabled by configuration) against the ACK-only reference server (frames and
+ * answers, stores nothing) and the npm peers' MLLP servers (bench/peer-servers.ts:
+ * @medplum/hl7's Hl7Server and node-hl7-server's Server, each answering AA and storing
  * nothing), at C = 1, 8 and 64 connections, in the same invocation. Each server runs in its
- * own process; the load generator (bench/mllp-load.ts) runs in this one.
+ * own process; the load generator (bench/mllp-load.ts) runs in this one, closed loop (each
+ * connection sends its next message after the last one's ACK).
  *
- * Prints a table (msgs/s, ACK latency p50/p99/max, ratio to the reference) and writes
- * bench/results/ingest.json. A second table gives the inbound log's own rate at the same
- * concurrency without any network (appends straight from this process), which bounds what
- * the listener can reach.
+ * node-hl7-server 2.5.0 never clears its receive buffer after a message, so a second
+ * message on a connection is parsed together with the first (wrong ACKs, quadratic work):
+ * it serves one message per connection. It is measured that way (a new connection per
+ * message), next to pacslink measured the same way, and the ratio is between those two.
  *
- * `node dist/bench/ingest.bench.js [--duration 5] [--warmup 1] [--connections 1,8,64]`
+ * Prints the tables (msgs/s, ACK latency p50/p99/max, ratios) and writes
+ * bench/results/ingest.json through the common results writer. A last table gives the
+ * inbound log's own rate at the same concurrency without any network (appends straight
+ * from this process), which bounds what the listener can reach.
+ *
+ * `node dist/bench/ingest.bench.js [--duration 5] [--warmup 1] [--connections 1,8,64] [--no-peers] [--out FILE]`
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +31,8 @@ import { parseArgs } from 'node:util';
 import { dedupKeyOf, openLmdbInboundLog } from '../src/queue/index.js';
 import { generateCorpus } from './corpus.js';
 import { runLoad, type LoadResult } from './mllp-load.js';
+import { PEER_LABELS, PEER_SERVERS, type PeerServerName } from './peer-servers.js';
+import { fmt, ownPeakRssMb, printReport, processPeakRssMb, progress, writeReport, type SuiteReport } from './results.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -31,12 +41,16 @@ interface Server {
   port: number;
 }
 
-async function startReference(): Promise<Server> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/bench/ack-only-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a server script that prints `{"port": N}` on its first line. */
+async function startServerScript(args: string[]): Promise<Server> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) return { child, port: (JSON.parse(line) as { port: number }).port };
-  throw new Error('reference server did not start');
+  throw new Error(`${args.join(' ')} did not start`);
 }
+
+const startReference = (): Promise<Server> => startServerScript([join(ROOT, 'dist/bench/ack-only-server.js')]);
+const startPeer = (name: PeerServerName): Promise<Server> => startServerScript([join(ROOT, 'dist/bench/peer-servers.js'), name]);
 
 async function startPacslink(dataDir: string): Promise<Server> {
   // The converter stays off: this measures the listener and the log alone (conversion has
@@ -69,6 +83,10 @@ interface Row {
   reference: LoadResult;
   pacslink: LoadResult;
   ratio: number;
+  /** The npm peers, persistent connections (node-hl7-server: a connection per message). */
+  peers: Array<{ name: string; label: string; reconnect: boolean; result: LoadResult; pacslinkRatio: number }>;
+  /** pacslink with a new connection per message, when a peer needed that mode. */
+  pacslinkReconnect?: LoadResult;
   /** Durable appends/s straight into the LMDB log with C concurrent appenders, no network. */
   logOnly: number;
 }
@@ -112,58 +130,87 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
       connections: { type: 'string', default: '1,8,64' },
+      'no-peers': { type: 'boolean', default: false },
+      out: { type: 'string' },
     },
   });
   const durationMs = Number(values.duration) * 1000;
   const warmupMs = Number(values.warmup) * 1000;
   const levels = values.connections.split(',').map(Number);
   const rows: Row[] = [];
+  let engineRss = 0;
+  const load = (port: number, c: number, reconnect = false): Promise<LoadResult> =>
+    runLoad({ host: '127.0.0.1', port, connections: c, durationMs, warmupMs, ...(reconnect ? { reconnectEachMessage: true } : {}) });
   for (const c of levels) {
+    progress('ingest', `C=${c}: ACK-only reference`);
     const ref = await startReference();
-    const reference = await runLoad({ host: '127.0.0.1', port: ref.port, connections: c, durationMs, warmupMs });
+    const reference = await load(ref.port, c);
     await stop(ref);
+    progress('ingest', `C=${c}: pacslink durable`);
     const dir = await mkdtemp(join(tmpdir(), 'pacslink-ingest-'));
     const pl = await startPacslink(dir);
-    const pacslink = await runLoad({ host: '127.0.0.1', port: pl.port, connections: c, durationMs, warmupMs });
+    const pacslink = await load(pl.port, c);
+    let pacslinkReconnect: LoadResult | undefined;
+    if (!values['no-peers']) {
+      progress('ingest', `C=${c}: pacslink durable, a connection per message`);
+      pacslinkReconnect = await load(pl.port, c, true);
+    }
+    engineRss = Math.max(engineRss, processPeakRssMb(pl.child.pid) ?? 0);
     await stop(pl);
     await rm(dir, { recursive: true, force: true });
-    const logRate = await logOnly(c, durationMs);
-    rows.push({ connections: c, reference, pacslink, ratio: pacslink.msgsPerSec / reference.msgsPerSec, logOnly: logRate });
-    process.stderr.write(`C=${c} done\n`);
-  }
-  const f = (n: number, d = 0): string => n.toFixed(d);
-  const lines = [
-    '| C | server | msgs/s | p50 ms | p99 ms | max ms | errors | ratio |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
-  for (const r of rows) {
-    for (const [name, x] of [['ack-only reference', r.reference], ['pacslink durable', r.pacslink]] as const) {
-      lines.push(
-        `| ${r.connections} | ${name} | ${f(x.msgsPerSec)} | ${f(x.p50, 3)} | ${f(x.p99, 3)} | ${f(x.max, 3)} | ${x.errors} | ${name === 'pacslink durable' ? f(r.ratio, 2) : ''} |`,
-      );
+    const peers: Row['peers'] = [];
+    if (!values['no-peers']) {
+      for (const name of PEER_SERVERS) {
+        const reconnect = name === 'node-hl7-server';
+        progress('ingest', `C=${c}: ${PEER_LABELS[name]}${reconnect ? ', a connection per message' : ''}`);
+        const peer = await startPeer(name);
+        const result = await load(peer.port, c, reconnect);
+        await stop(peer);
+        const own = reconnect ? pacslinkReconnect! : pacslink;
+        peers.push({ name, label: PEER_LABELS[name], reconnect, result, pacslinkRatio: own.msgsPerSec / result.msgsPerSec });
+      }
     }
+    progress('ingest', `C=${c}: inbound log alone`);
+    const logRate = await logOnly(c, durationMs);
+    rows.push({ connections: c, reference, pacslink, ratio: pacslink.msgsPerSec / reference.msgsPerSec, peers, ...(pacslinkReconnect !== undefined ? { pacslinkReconnect } : {}), logOnly: logRate });
+    progress('ingest', `C=${c}: pacslink ${fmt(pacslink.msgsPerSec)} msgs/s, reference ${fmt(reference.msgsPerSec)} msgs/s`);
   }
-  lines.push('', '| C | inbound log alone (no network), appends/s |', '|---|---|');
-  for (const r of rows) lines.push(`| ${r.connections} | ${f(r.logOnly)} |`);
-  console.log(lines.join('\n'));
-  const resultsDir = join(ROOT, 'bench/results');
-  await mkdir(resultsDir, { recursive: true });
-  await writeFile(
-    join(resultsDir, 'ingest.json'),
-    JSON.stringify(
+  const ms = (n: number): string => fmt(n, 3);
+  const line = (c: number, name: string, x: LoadResult, ratio: string): string[] => [String(c), name, fmt(x.msgsPerSec), ms(x.p50), ms(x.p99), ms(x.max), String(x.errors), ratio];
+  const serverRows: string[][] = [];
+  for (const r of rows) {
+    serverRows.push(line(r.connections, 'ACK-only reference (stores nothing)', r.reference, ''));
+    serverRows.push(line(r.connections, 'pacslink durable (fsync before ACK)', r.pacslink, `${fmt(r.ratio, 2)}× reference`));
+    for (const p of r.peers.filter((x) => !x.reconnect)) serverRows.push(line(r.connections, `${p.label} (stores nothing)`, p.result, `pacslink ${fmt(p.pacslinkRatio, 2)}×`));
+    if (r.pacslinkReconnect !== undefined) serverRows.push(line(r.connections, 'pacslink durable, connection per message', r.pacslinkReconnect, ''));
+    for (const p of r.peers.filter((x) => x.reconnect)) serverRows.push(line(r.connections, `${p.label}, connection per message (stores nothing)`, p.result, `pacslink ${fmt(p.pacslinkRatio, 2)}×`));
+  }
+  const report: SuiteReport = {
+    suite: 'ingest',
+    title: 'durable MLLP ingest against the ACK-only reference and the npm peers',
+    command: `node dist/bench/ingest.bench.js --duration ${values.duration} --warmup ${values.warmup} --connections ${values.connections}${values['no-peers'] ? ' --no-peers' : ''}`,
+    headline: rows.flatMap((r) => [
+      { name: `durable ingest C=${r.connections}`, value: r.pacslink.msgsPerSec, unit: 'msgs/s', note: `${fmt(r.ratio, 2)}× ACK-only (${fmt(r.reference.msgsPerSec)}); ACK p99 ${ms(r.pacslink.p99)} ms` },
+      ...r.peers.map((p) => ({
+        name: `${p.label} C=${r.connections}${p.reconnect ? ' (conn/msg)' : ''}`,
+        value: p.result.msgsPerSec,
+        unit: 'msgs/s',
+        note: `pacslink ${fmt(p.pacslinkRatio, 2)}× (durable vs storing nothing)`,
+      })),
+    ]),
+    tables: [
       {
-        date: new Date().toISOString(),
-        node: process.version,
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        durationMs,
-        warmupMs,
-        rows,
+        title: `MLLP servers, closed loop, ${durationMs / 1000} s per cell after ${warmupMs / 1000} s warm-up`,
+        columns: ['C', 'server', 'msgs/s', 'ACK p50 ms', 'ACK p99 ms', 'ACK max ms', 'errors', 'ratio'],
+        rows: serverRows,
       },
-      null,
-      2,
-    ) + '\n',
-  );
+      { title: 'the inbound log alone (no network), durable appends', columns: ['C', 'appends/s'], rows: rows.map((r) => [String(r.connections), fmt(r.logOnly)]) },
+    ],
+    peakRssMb: { bench: ownPeakRssMb(), engine: engineRss },
+    data: { durationMs, warmupMs, rows },
+  };
+  printReport(report);
+  writeReport(report, values.out);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

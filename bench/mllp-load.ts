@@ -157,6 +157,43 @@ function templates(size: number, unique: boolean): Template[] {
   });
 }
 
+/**
+ * Builds message `g` of the endless corpus stream as an MLLP frame with MSH-10 `id`. Each
+ * pass over the corpus gets its own identifiers when the templates were cut for it.
+ */
+function buildFrame(tpl: Template[], g: number, id: string): Buffer {
+  const t = tpl[g % tpl.length]!;
+  const cycle = Math.floor(g / tpl.length);
+  const sfx = cycle === 0 ? '' : `X${cycle}`;
+  const uid = cycle === 0 ? '' : `.${cycle}`;
+  let length = 3;
+  for (const p of t.pieces) length += p.length;
+  for (const k of t.inserts) length += k === Insert.ControlId ? id.length : k === Insert.Suffix ? sfx.length : uid.length;
+  const frame = Buffer.allocUnsafe(length);
+  frame[0] = 0x0b;
+  let at = 1;
+  for (let i = 0; i < t.pieces.length; i++) {
+    at += t.pieces[i]!.copy(frame, at);
+    const k = t.inserts[i];
+    if (k !== undefined) at += frame.write(k === Insert.ControlId ? id : k === Insert.Suffix ? sfx : uid, at, 'latin1');
+  }
+  frame[at] = 0x1c;
+  frame[at + 1] = 0x0d;
+  return frame;
+}
+
+/**
+ * The load generator's message stream without the network: `message(g, id)` is message `g`
+ * (MLLP payload, no framing) with MSH-10 `id`, the same bytes `runLoad` would send.
+ */
+export function messageStream(corpusSize = 2000, uniqueIdentifiers = true): (g: number, id: string) => Buffer {
+  const tpl = templates(corpusSize, uniqueIdentifiers);
+  return (g, id) => {
+    const f = buildFrame(tpl, g, id);
+    return f.subarray(1, f.length - 2);
+  };
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -205,27 +242,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   let nextTemplate = options.startAt ?? 0;
   const makeFrame = (c: number, n: number): { frame: Buffer; id: string } => {
-    const g = nextTemplate++;
-    const t = tpl[g % tpl.length]!;
-    // Each pass over the corpus gets its own identifiers (when unique): new patients, orders, studies.
-    const cycle = Math.floor(g / tpl.length);
     const id = `${prefix}${c}-${n}`;
-    const sfx = cycle === 0 ? '' : `X${cycle}`;
-    const uid = cycle === 0 ? '' : `.${cycle}`;
-    let length = 3;
-    for (const p of t.pieces) length += p.length;
-    for (const k of t.inserts) length += k === Insert.ControlId ? id.length : k === Insert.Suffix ? sfx.length : uid.length;
-    const frame = Buffer.allocUnsafe(length);
-    frame[0] = 0x0b;
-    let at = 1;
-    for (let i = 0; i < t.pieces.length; i++) {
-      at += t.pieces[i]!.copy(frame, at);
-      const k = t.inserts[i];
-      if (k !== undefined) at += frame.write(k === Insert.ControlId ? id : k === Insert.Suffix ? sfx : uid, at, 'latin1');
-    }
-    frame[at] = 0x1c;
-    frame[at + 1] = 0x0d;
-    return { frame, id };
+    return { frame: buildFrame(tpl, nextTemplate++, id), id };
   };
 
   /** One connection; `next` says whether to send another message and returns its frame. */

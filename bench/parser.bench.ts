@@ -16,14 +16,14 @@
  * Run: `npx tsc -p tsconfig.json && node dist/bench/parser.bench.js [--time 1000]
  * [--warmup 250] [--min-passes 5] [--seed 1] [--count 2000] [--out FILE | --no-write]`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { Hl7Message } from '../src/hl7/index.js';
 import { type CorpusMessage, type ExpectedValues, generateLabelledCorpus } from './corpus.js';
+import { fmt, ownPeakRssMb, writeReport, type SuiteReport } from './results.js';
 import { type PeerAdapter, createPeers } from './peers.js';
 
 /** Options of {@link runParserBench}. */
@@ -256,11 +256,36 @@ export function runParserBench(options: ParserBenchOptions = {}): ParserBenchRes
     agreement, rows,
   };
   if (o.print) console.log(formatTable(result));
-  if (o.out !== null) {
-    mkdirSync(dirname(o.out), { recursive: true });
-    writeFileSync(o.out, `${JSON.stringify(result, null, 2)}\n`);
-  }
+  if (o.out !== null) writeReport(parserReport(result), o.out);
   return result;
+}
+
+/** The results as a {@link SuiteReport} for the common results writer. */
+export function parserReport(result: ParserBenchResult): SuiteReport {
+  const { meta } = result;
+  return {
+    suite: 'parser',
+    title: 'HL7 v2 parser against the npm parsers',
+    command: `node dist/bench/parser.bench.js --time ${meta.timeMs} --count ${meta.count} --seed ${meta.seed}`,
+    headline: result.rows.map((r, i) => ({
+      name: i === 0 ? `parse + read 4 fields, ${r.name}` : `${r.name}@${r.version}`,
+      value: r.msgsPerSec,
+      unit: 'msgs/s',
+      note: i === 0 ? `${fmt(r.mbPerSec, 1)} MB/s` : `pacslink ${fmt(r.pacslinkRatio, 2)}×`,
+    })),
+    tables: [
+      {
+        title: `parse + read MSH-10, PID-3.1, PID-5.1, OBR-4.1; corpus seed ${meta.seed}, ${meta.count} messages, ${fmt(meta.corpusBytes / 1e6, 2)} MB`,
+        columns: ['parser', 'input', 'tokenizes all', 'msgs/s', 'MB/s', '±rme', 'pacslink ×'],
+        rows: result.rows.map((r) => [
+          `${r.name}@${r.version}`, r.input, r.tokenizesWholeMessage ? 'yes' : 'no (lazy)', fmt(r.msgsPerSec),
+          fmt(r.mbPerSec, 1), `${fmt(r.rmePercent, 1)}%`, `${fmt(r.pacslinkRatio, 2)}×`,
+        ]),
+      },
+    ],
+    peakRssMb: { bench: ownPeakRssMb() },
+    data: result,
+  };
 }
 
 /** Renders the results as a fixed-width text table with its footnotes. */

@@ -156,14 +156,15 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-interface ChildEngine {
+/** A `pacslink start` child process. */
+export interface ChildEngine {
   child: ChildProcess;
   ports: { mllp: number; http?: number };
   stderrTail: string[];
 }
 
 /** Starts `pacslink start` as a child process and waits for `ports.json`. */
-async function startChildEngine(dataDir: string, config: EngineInput): Promise<ChildEngine> {
+export async function startChildEngine(dataDir: string, config: EngineInput): Promise<ChildEngine> {
   mkdirSync(dataDir, { recursive: true });
   const portsFile = join(dataDir, 'ports.json');
   rmSync(portsFile, { force: true });
@@ -201,7 +202,8 @@ async function startChildEngine(dataDir: string, config: EngineInput): Promise<C
   return { child, ports, stderrTail };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** Stops a child engine with SIGTERM (SIGKILL after 30 s). */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');

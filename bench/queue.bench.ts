@@ -7,14 +7,15 @@
  *
  * Run: `npx tsc -p tsconfig.json && node dist/bench/queue.bench.js [--seconds 2] [--out path]`
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { open } from 'lmdb';
 import { dedupKeyOf, openLmdbInboundLog } from '../src/queue/index.js';
 import type { InboundRecordInput } from '../src/queue/index.js';
+import { fmt, ownPeakRssMb, writeReport } from './results.js';
 
 const MESSAGE_BYTES = 1024;
 const CONCURRENCY = [1, 8, 64] as const;
@@ -153,8 +154,31 @@ async function main(argv: string[]): Promise<void> {
   if (!(seconds > 0 && seconds <= 600)) throw new RangeError('--seconds must be between 0 and 600');
   const rows = await runQueueBench(seconds);
   process.stdout.write(`Durable appends, ${MESSAGE_BYTES}-byte messages, ${seconds} s per cell, Node ${process.version}\n${table(rows)}\n`);
-  mkdirSync(dirname(values.out), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify({ messageBytes: MESSAGE_BYTES, seconds, node: process.version, rows }, null, 2)}\n`);
+  const at = (appenders: number): QueueBenchRow | undefined => rows.find((r) => r.appenders === appenders && r.config.endsWith('overlappingSync on'));
+  const bare = (appenders: number): QueueBenchRow | undefined => rows.find((r) => r.appenders === appenders && r.config.startsWith('bare'));
+  writeReport(
+    {
+      suite: 'queue',
+      title: 'durable appends to the LMDB inbound log',
+      command: `node dist/bench/queue.bench.js --seconds ${seconds}`,
+      headline: CONCURRENCY.map((c) => ({
+        name: `durable appends, ${c} appender${c === 1 ? '' : 's'}`,
+        value: at(c)?.msgsPerSec ?? NaN,
+        unit: 'msgs/s',
+        note: `${fmt((at(c)?.msgsPerSec ?? 0) / (bare(c)?.msgsPerSec ?? 1), 2)}× bare lmdb-js; p99 ${fmt(at(c)?.p99Ms ?? NaN, 2)} ms`,
+      })),
+      tables: [
+        {
+          title: `${MESSAGE_BYTES}-byte messages, ${seconds} s per cell`,
+          columns: ['configuration', 'appenders', 'msgs/s', 'p50 ms', 'p99 ms', 'msgs/txn'],
+          rows: rows.map((r) => [r.config, String(r.appenders), fmt(r.msgsPerSec), fmt(r.p50Ms, 3), fmt(r.p99Ms, 3), String(r.perTxn)]),
+        },
+      ],
+      peakRssMb: { bench: ownPeakRssMb() },
+      data: { messageBytes: MESSAGE_BYTES, seconds, rows },
+    },
+    values.out,
+  );
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -138,11 +138,12 @@ export function markdownTable(t: Pick<ReportTable, 'columns' | 'rows'>): string 
   ].join('\n');
 }
 
-/** Renders a table as fixed-width text (first column left-aligned, the others right-aligned). */
+/** Renders a table as fixed-width text: columns of numbers right-aligned, the others left-aligned. */
 export function textTable(t: Pick<ReportTable, 'columns' | 'rows'>): string {
   const widths = t.columns.map((c, i) => Math.max(c.length, ...t.rows.map((r) => (r[i] ?? '').length)));
+  const numeric = t.columns.map((_, i) => t.rows.length > 0 && t.rows.every((r) => /^[-+]?[0-9][0-9,.]*(\s?[×%])?$|^$|^–$/.test(r[i] ?? '')));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+    cells.map((c, i) => (numeric[i] === true ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(t.columns), line(widths.map((w) => '-'.repeat(w))), ...t.rows.map(line)].join('\n');
 }
 
