@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   send: () => import('./commands/send.js'),
   reprocess: () => import('./commands/reprocess.js'),
   rebuild: () => import('./commands/rebuild.js'),
+  bench: () => import('./commands/bench.js'),
 };
 
 const USAGE = `usage: pacslink <command> [options]
@@ -41,6 +42,8 @@ commands:
                            convert dead-lettered messages again (engine stopped)
   rebuild [--config FILE] [--data DIR]
                            rebuild the repository from the inbound log (engine stopped)
+  bench [--only SUITE,...] [--quick] [--scale 0,1e6,5e6] [--sink auto|ws|inproc] [--out DIR]
+                           run the benchmarks (source checkout; see bench/README.md)
 `;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
