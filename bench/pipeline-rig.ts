@@ -212,8 +212,12 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** One WebSocket subscriber on `/events?format=msgpack`; resolves once open. */
-function subscribe(httpPort: number, onEvent: (messageSeq: number, eventSeq: number) => void): Promise<WebSocket> {
+/**
+ * One WebSocket subscriber on `/events?format=msgpack` (a frame holds one event, or an array
+ * of events); acknowledges `{ack: SEQ}` as a msgpack binary frame every 256 events.
+ * Resolves once open; rejects when the upgrade is refused.
+ */
+export function subscribe(httpPort: number, onEvent: (messageSeq: number, eventSeq: number) => void): Promise<WebSocket> {
   const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/events?format=msgpack`);
   let sinceAck = 0;
   ws.on('message', (data: Buffer, isBinary: boolean) => {

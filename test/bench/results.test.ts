@@ -156,3 +156,47 @@ test('the seq tracker matches ACK seqs (PL<seq>) with first events and reports t
   t.onAck(Buffer.from('MSH|^~\\&|A|B|C|D|2025||ACK|REF1|P|2.5\rMSA|AA|X\r', 'latin1'), 1);
   assert.equal(t.unmatchedAcks, 1);
 });
+
+test('the WebSocket subscriber decodes msgpack events (single and batched) and acknowledges what it got', async () => {
+  const { WebSocketServer } = await import('ws');
+  const { pack, unpack } = await import('msgpackr');
+  const { subscribe } = await import('../../bench/pipeline-rig.js');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const port = (wss.address() as { port: number }).port;
+  const urls: string[] = [];
+  const acks: number[] = [];
+  wss.on('connection', (socket, req) => {
+    urls.push(req.url ?? '');
+    socket.on('message', (data: Buffer) => acks.push((unpack(data) as { ack: number }).ack));
+    const event = (seq: number): object => ({ seq, type: 'patient.created', time: '2025-01-01T00:00:00Z', messageSeq: Math.ceil(seq / 2), data: {} });
+    for (let seq = 1; seq <= 200; seq++) socket.send(pack(event(seq)));
+    socket.send(pack(Array.from({ length: 100 }, (_, i) => event(201 + i))));
+  });
+  const seen: Array<[number, number]> = [];
+  const ws = await subscribe(port, (messageSeq, seq) => seen.push([messageSeq, seq]));
+  try {
+    while (acks.length === 0) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(urls[0], '/events?format=msgpack');
+    assert.equal(seen.length, 300);
+    assert.deepEqual(seen[0], [1, 1]);
+    assert.deepEqual(seen[299], [150, 300]);
+    assert.deepEqual(acks, [300]);
+  } finally {
+    ws.terminate();
+    wss.close();
+  }
+});
+
+test('the WebSocket subscriber rejects a refused upgrade with its status', async () => {
+  const { createServer } = await import('node:http');
+  const { subscribe } = await import('../../bench/pipeline-rig.js');
+  const server = createServer((_req, res) => res.end());
+  server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    await assert.rejects(subscribe((server.address() as { port: number }).port, () => {}), /HTTP 503/);
+  } finally {
+    server.close();
+  }
+});
