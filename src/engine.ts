@@ -9,9 +9,10 @@
  * read-only); with another log (tests inject in-memory ones) it is not started and the
  * engine logs so.
  *
- * `ports.json` is `{"mllp": N, "listeners": {NAME: N}}` (`mllp` is the first listener). The
- * HTTP gateway is a later issue: nothing binds `http` yet, so the file has no `http` entry
- * until something does.
+ * `ports.json` is `{"mllp": N, "http": N, "listeners": {NAME: N}}` (`mllp` is the first
+ * listener, `http` the gateway: HTTP API, `/metrics` and WebSocket `/events`). The gateway
+ * starts after the listeners and stops right after them, before the converter, so the event
+ * hub can write its subscribers' positions while the repository is open.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,9 @@ import type { EngineOptions } from './config.js';
 import type { Converter } from './converter/converter.js';
 import type { ConversionStore } from './converter/stage.js';
 import { claimDataDir } from './data-lock.js';
+import { Authenticator } from './gateway/auth.js';
+import type { GatewayContext } from './gateway/context.js';
+import { startGateway, type Gateway } from './gateway/gateway.js';
 import { AppendGate } from './listener/append-gate.js';
 import { MllpListener } from './listener/server.js';
 import { createLogger, type Logger } from './log.js';
@@ -43,7 +47,7 @@ export interface EngineDeps {
 export interface EnginePorts {
   mllp: number;
   listeners: Record<string, number>;
-  http?: number;
+  http: number;
 }
 
 /** A running engine. */
@@ -57,6 +61,8 @@ export interface Engine {
   readonly converter: Converter | undefined;
   /** The repository, the event log and the converter's tables (when the converter runs). */
   readonly store: ConversionStore | undefined;
+  /** The HTTP/WebSocket gateway. */
+  readonly gateway: Gateway;
   /** Graceful stop: stop accepting, finish in-flight messages and ACKs, close storage. Idempotent. */
   stop(): Promise<void>;
 }
@@ -116,8 +122,37 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     await release();
     throw err;
   }
+  let stopped = false;
+  const ctx: GatewayContext = {
+    options,
+    log,
+    store: conversion?.store,
+    converter,
+    workflows: undefined,
+    metrics,
+    logger,
+    auth: new Authenticator(options.http.tokens),
+    readiness: () => ({
+      storage: !stopped,
+      listeners: !stopped && listeners.every((l) => l.port > 0),
+      converter: converter !== undefined && !stopped,
+    }),
+    subscribers: () => [],
+  };
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(ctx);
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close(0)));
+    await converter?.stop();
+    await conversion?.store.repository.close();
+    await log.close();
+    await release();
+    throw err;
+  }
   const ports: EnginePorts = {
     mllp: listeners[0]?.port ?? -1,
+    http: gateway.port,
     listeners: Object.fromEntries(listeners.map((l) => [l.options.name, l.port])),
   };
   await writePorts(options.dataDir, ports);
@@ -146,6 +181,8 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
       clearInterval(depthTimer);
       logger.info('engine stopping');
       await Promise.all(listeners.map((l) => l.close(options.shutdownTimeoutMs)));
+      stopped = true;
+      await gateway.close();
       if (conversion !== undefined) {
         await conversion.converter.stop();
         await conversion.store.repository.close();
@@ -156,7 +193,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     })();
     return stopping;
   };
-  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, stop };
+  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, gateway, stop };
 }
 
 /** Distinct MSH-9 values labelled in `converter_messages_total`; any further one is `other`. */
