@@ -17,6 +17,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions } from './config.js';
 import type { Converter } from './converter/converter.js';
+import type { DailyScheduler } from './workflows/scheduler.js';
 import type { ConversionStore } from './converter/stage.js';
 import { claimDataDir } from './data-lock.js';
 import { AppendGate } from './listener/append-gate.js';
@@ -25,6 +26,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics, type EngineMetrics } from './metrics.js';
 import type { LmdbInboundLog } from './queue/lmdb-log.js';
 import type { InboundLog } from './queue/types.js';
+import type { WorkflowsApi } from './workflows/types.js';
 
 /** Opens the inbound log; the default opens the LMDB log under `DIR/inbound`. */
 export type OpenInboundLog = (options: EngineOptions) => Promise<InboundLog>;
@@ -57,6 +59,8 @@ export interface Engine {
   readonly converter: Converter | undefined;
   /** The repository, the event log and the converter's tables (when the converter runs). */
   readonly store: ConversionStore | undefined;
+  /** The daily pre-fetch on demand (when the converter runs); its scheduler runs with the engine. */
+  readonly workflows: WorkflowsApi | undefined;
   /** Graceful stop: stop accepting, finish in-flight messages and ACKs, close storage. Idempotent. */
   stop(): Promise<void>;
 }
@@ -94,6 +98,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     throw err;
   }
   const converter = conversion?.converter;
+  const scheduler = converter === undefined ? undefined : startDailyPrefetch(options, conversion!.store, converter, logger);
   const gate = new AppendGate(log, options.logHighWaterBytes);
   const shared = {
     ackControlIdPrefix: options.ackControlIdPrefix,
@@ -110,6 +115,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     }
   } catch (err) {
     await Promise.all(started.map((l) => l.close(0)));
+    await scheduler?.stop();
     await converter?.stop();
     await conversion?.store.repository.close();
     await log.close();
@@ -146,6 +152,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
       clearInterval(depthTimer);
       logger.info('engine stopping');
       await Promise.all(listeners.map((l) => l.close(options.shutdownTimeoutMs)));
+      await scheduler?.stop();
       if (conversion !== undefined) {
         await conversion.converter.stop();
         await conversion.store.repository.close();
@@ -156,7 +163,23 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     })();
     return stopping;
   };
-  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, stop };
+  const workflows = conversion?.store.workflows?.api;
+  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, workflows, stop };
+}
+
+/** Starts the daily pre-fetch scheduler (when enabled); each run first lets the converter catch up. */
+function startDailyPrefetch(options: EngineOptions, store: ConversionStore, converter: Converter, logger: Logger): DailyScheduler | undefined {
+  const wf = store.workflows;
+  if (wf === undefined || !options.workflows.prefetch.daily.enabled) return undefined;
+  const scheduler = wf.scheduler({
+    beforeRun: () => converter.idle(),
+    onRun: (day, outcome) => {
+      if ('error' in outcome) logger.error('daily pre-fetch run failed; retrying', { day, error: (outcome.error as Error).message ?? String(outcome.error) });
+      else logger.info('daily pre-fetch run done', { day, date: outcome.result.date, requested: outcome.result.requested, suppressed: outcome.result.suppressed });
+    },
+  });
+  void scheduler.start();
+  return scheduler;
 }
 
 /** Distinct MSH-9 values labelled in `converter_messages_total`; any further one is `other`. */
