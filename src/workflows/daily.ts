@@ -23,7 +23,7 @@ import { all, type RepositoryView } from './prefetch.js';
 import type { WorkflowsState } from './state.js';
 import type { PrefetchRunResult } from './types.js';
 
-/** Markers of windows that ended this long ago are pruned by each run, ms. */
+/** Markers of windows that ended this long before the run (or before its window, if earlier) are pruned, ms. */
 const KEEP_MARKERS_MS = 30 * 86_400_000;
 
 /** What a {@link DailyPrefetch} works with. */
@@ -83,7 +83,8 @@ export class DailyPrefetch {
           state.markPatientRequested(patientKey, fromUtc, toUtc, e.seq);
           requested++;
         }
-        state.prune(new Date((this.#d.now ?? Date.now)() - KEEP_MARKERS_MS).toISOString());
+        // Markers of windows long past go; a run for a far date never prunes today's.
+        state.prune(new Date(Math.min((this.#d.now ?? Date.now)(), win.from) - KEEP_MARKERS_MS).toISOString());
         if (doneDay !== undefined) state.setLastDailyDay(doneDay);
       });
     } catch (err) {

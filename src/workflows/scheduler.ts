@@ -106,32 +106,35 @@ export class DailyScheduler {
    * same pass. Resolves with the results of the runs made.
    */
   tick(): Promise<PrefetchRunResult[]> {
-    this.#running ??= (async () => {
-      const results: PrefetchRunResult[] = [];
+    if (this.#running !== undefined) return this.#running;
+    // `finally` runs after this assignment even when the pass completes synchronously.
+    const pass = this.#pass().finally(() => {
+      this.#running = undefined;
+      this.#arm();
+    });
+    this.#running = pass;
+    return pass;
+  }
+
+  async #pass(): Promise<PrefetchRunResult[]> {
+    const results: PrefetchRunResult[] = [];
+    for (const day of this.dueDays()) {
+      if (this.#stopped) break;
+      await this.#d.beforeRun?.();
+      if (this.#stopped) break;
+      // Read again: another scheduler over the same data directory could have run it meanwhile.
+      const last = this.#d.state.lastDailyDay();
+      if (last !== undefined && last >= day) continue;
       try {
-        for (const day of this.dueDays()) {
-          if (this.#stopped) break;
-          await this.#d.beforeRun?.();
-          if (this.#stopped) break;
-          // Read again: an on-demand caller cannot mark days, but a second scheduler could.
-          const last = this.#d.state.lastDailyDay();
-          if (last !== undefined && last >= day) continue;
-          try {
-            const result = this.#d.daily.run(addDays(day, this.#d.options.daily.daysAhead), day);
-            results.push(result);
-            this.#d.onRun?.(day, { result });
-          } catch (error) {
-            this.#d.onRun?.(day, { error });
-            break;
-          }
-        }
-      } finally {
-        this.#running = undefined;
-        this.#arm();
+        const result = this.#d.daily.run(addDays(day, this.#d.options.daily.daysAhead), day);
+        results.push(result);
+        this.#d.onRun?.(day, { result });
+      } catch (error) {
+        this.#d.onRun?.(day, { error });
+        break;
       }
-      return results;
-    })();
-    return this.#running;
+    }
+    return results;
   }
 
   #arm(): void {
