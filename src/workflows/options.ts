@@ -173,13 +173,13 @@ function checkRule(rule: unknown, i: number): RelevanceRule {
  * TypeError with an exact message naming the field.
  */
 export function resolveWorkflowsOptions(input: WorkflowsInput | undefined, engineTimeZone: string): WorkflowsOptions {
-  const i = input ?? {};
+  const i = input === undefined ? {} : input;
   if (!isObject(i)) throw new TypeError('workflows must be an object');
-  const pIn = i.prefetch ?? {};
+  const pIn = i.prefetch === undefined ? {} : i.prefetch;
   if (!isObject(pIn)) throw new TypeError('workflows.prefetch must be an object');
-  const dIn = pIn.daily ?? {};
+  const dIn = pIn.daily === undefined ? {} : pIn.daily;
   if (!isObject(dIn)) throw new TypeError('workflows.prefetch.daily must be an object');
-  const sIn = i.sync ?? {};
+  const sIn = i.sync === undefined ? {} : i.sync;
   if (!isObject(sIn)) throw new TypeError('workflows.sync must be an object');
   const dp = WORKFLOWS_DEFAULTS.prefetch;
 
