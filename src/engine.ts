@@ -115,8 +115,9 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     }
   } catch (err) {
     await Promise.all(started.map((l) => l.close(0)));
-    await scheduler?.stop();
+    const schedulerStopped = scheduler?.stop();
     await converter?.stop();
+    await schedulerStopped;
     await conversion?.store.repository.close();
     await log.close();
     await release();
@@ -152,9 +153,11 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
       clearInterval(depthTimer);
       logger.info('engine stopping');
       await Promise.all(listeners.map((l) => l.close(options.shutdownTimeoutMs)));
-      await scheduler?.stop();
+      // Stopped together: a run waiting for the converter to catch up is released by its stop.
+      const schedulerStopped = scheduler?.stop();
       if (conversion !== undefined) {
         await conversion.converter.stop();
+        await schedulerStopped;
         await conversion.store.repository.close();
       }
       await log.close();

@@ -215,4 +215,19 @@ describe('daily scheduler', () => {
     assert.deepEqual(await s.tick(), [], 'not again when 02:30 comes round a second time');
     await s.stop();
   });
+
+  it('stop while a run waits for the converter: no run is made once released, and stop resolves', async (t) => {
+    const h = await harness(t, { workflows: { prefetch: { triggers: [], daily: { time: '18:00' } } } });
+    const clock = new FakeClock('2024-01-09T18:00:00Z');
+    let release: () => void = () => {};
+    const waiting = new Promise<void>((resolve) => (release = resolve));
+    const s = h.workflows.scheduler({ clock, beforeRun: () => waiting });
+    const pass = s.start();
+    const stopped = s.stop();
+    release();
+    assert.deepEqual(await pass, []);
+    await stopped;
+    assert.equal(h.workflows.state.lastDailyDay(), undefined, 'the day stays due for the next start');
+    assert.equal(clock.timers.length, 0);
+  });
 });
