@@ -62,9 +62,7 @@ export class DailyPrefetch {
     try {
       env.transactionSync(() => {
         // Reads inside the transaction: the schedule as of this instant, the applier's last commit included.
-        const orders = all<Order>((cursor) =>
-          view.findOrders({ scheduledFrom: fromUtc, scheduledTo: toUtc }, cursor === undefined ? { limit: 1000 } : { limit: 1000, cursor }),
-        ).filter((o) => o.status === OrderStatus.Scheduled && Date.parse(o.scheduledAt as string) < win.to);
+        const orders = all<Order>((o) => view.findOrders({ scheduledFrom: fromUtc, scheduledTo: toUtc }, o)).filter((o) => o.status === OrderStatus.Scheduled && Date.parse(o.scheduledAt as string) < win.to);
         const byPatient = new Map<string, Order[]>();
         for (const o of orders) {
           const key = view.resolvePatient(o.patientKey)?.patient.key ?? o.patientKey;

@@ -81,7 +81,7 @@ export function createDeriver(view: RepositoryView, state: WorkflowsState, optio
           const id = c.patient.identifiers[0];
           const patient = id === undefined ? undefined : view.findPatients({ identifier: id.id, authority: id.authority }, { limit: 1 }).items[0];
           if (patient === undefined) continue;
-          const orders = all<Order>((cur) => view.findOrders({ patientKey: patient.key, status: OrderStatus.Scheduled }, cur === undefined ? { limit: 1000 } : { limit: 1000, cursor: cur }));
+          const orders = all<Order>((o) => view.findOrders({ patientKey: patient.key, status: OrderStatus.Scheduled }, o));
           for (const order of orders) {
             const at = referenceOf(order, undefined);
             if (at === undefined || messageMs === undefined || at >= messageMs) due.push({ order, trigger: adt });

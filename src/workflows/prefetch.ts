@@ -17,7 +17,7 @@
  * Reads only committed or same-transaction state through the repository's queries, and no
  * clock: the same repository gives the same request (a rebuild or a crash replays it exactly).
  */
-import type { Page, Queries } from '../repository/queries.js';
+import type { ListOptions, Page, Queries } from '../repository/queries.js';
 import { OrderStatus, type Identifier, type MergeRecord, type Order, type Patient, type Report } from '../repository/model.js';
 import type { PrefetchOptions, RelevanceRule } from './options.js';
 import type { PrefetchOrder, PrefetchPatient, PrefetchPrior } from './payloads.js';
@@ -28,12 +28,12 @@ export type RepositoryView = Pick<Queries, 'getPatient' | 'resolvePatient' | 'fi
 
 const DAY_MS = 86_400_000;
 
-/** Every item of a paginated query. */
-export function all<T>(page: (cursor: string | undefined) => Page<T>): T[] {
+/** Every item of a paginated query, read 1000 at a time. */
+export function all<T>(page: (options: ListOptions) => Page<T>): T[] {
   const out: T[] = [];
   let cursor: string | undefined;
   for (;;) {
-    const p = page(cursor);
+    const p = page(cursor === undefined ? { limit: 1000 } : { limit: 1000, cursor });
     out.push(...p.items);
     if (p.next === null) return out;
     cursor = p.next;
@@ -90,7 +90,7 @@ export function requestOrder(o: Order, options: PrefetchOptions): PrefetchOrder 
 /** Survivors merged into `key` (following chains), oldest merge first. */
 function mergedInto(view: RepositoryView, key: string, seen: Set<string>): Patient[] {
   const out: Patient[] = [];
-  const records = all<MergeRecord>((cursor) => view.mergeHistory(key, cursor === undefined ? { limit: 1000 } : { limit: 1000, cursor }));
+  const records = all<MergeRecord>((o) => view.mergeHistory(key, o));
   for (const r of records) {
     if (r.kind !== 'merge' || r.survivorKey !== key || r.sourceKey === null || seen.has(r.sourceKey)) continue;
     seen.add(r.sourceKey);
@@ -143,8 +143,8 @@ interface Candidate {
 export function candidatesOf(view: RepositoryView, keys: readonly string[], options: PrefetchOptions): Candidate[] {
   const out: Candidate[] = [];
   for (const key of keys) {
-    const orders = all<Order>((cursor) => view.findOrders({ patientKey: key }, cursor === undefined ? { limit: 1000 } : { limit: 1000, cursor }));
-    const reports = all<Report>((cursor) => view.findReports({ patientKey: key }, cursor === undefined ? { limit: 1000 } : { limit: 1000, cursor }));
+    const orders = all<Order>((o) => view.findOrders({ patientKey: key }, o));
+    const reports = all<Report>((o) => view.findReports({ patientKey: key }, o));
     const reportByAccession = new Map<string, Report>();
     for (const r of reports) if (r.accession !== null && r.kind === 'report' && !reportByAccession.has(r.accession)) reportByAccession.set(r.accession, r);
     const orderAccessions = new Set<string>();

@@ -49,8 +49,8 @@ function studiesOf(orders: readonly Order[], reports: readonly Report[], t: Trun
 }
 
 function patientStudies(view: RepositoryView, key: string, t: Truncations): SyncStudyKey[] {
-  const orders = all<Order>((c) => view.findOrders({ patientKey: key }, c === undefined ? { limit: 1000 } : { limit: 1000, cursor: c }));
-  const reports = all<Report>((c) => view.findReports({ patientKey: key }, c === undefined ? { limit: 1000 } : { limit: 1000, cursor: c }));
+  const orders = all<Order>((o) => view.findOrders({ patientKey: key }, o));
+  const reports = all<Report>((o) => view.findReports({ patientKey: key }, o));
   return studiesOf(orders, reports, t);
 }
 
