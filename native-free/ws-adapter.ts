@@ -162,6 +162,8 @@ class WsServer implements GatewayServer {
   readonly #conns = new Set<WsConn>();
   readonly #heartbeat: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  /** Set by close(): called when the last connection is removed. */
+  #emptied: (() => void) | undefined;
 
   constructor(http: Server, wss: WebSocketServer, options: GatewayServeOptions<unknown>) {
     this.#http = http;
@@ -197,6 +199,7 @@ class WsServer implements GatewayServer {
       if (set?.size === 0) this.#topics.delete(t);
     }
     conn.topics.clear();
+    if (this.#conns.size === 0) this.#emptied?.();
   }
 
   publish(topic: string, data: string | Uint8Array, binary: boolean): void {
@@ -223,7 +226,18 @@ class WsServer implements GatewayServer {
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
-      this.#http.close(() => resolve());
+      // Upgraded sockets are no longer the HTTP server's: wait for their close events too.
+      let listening = true;
+      const check = (): void => {
+        if (listening || this.#conns.size > 0) return;
+        clearTimeout(force);
+        resolve();
+      };
+      this.#emptied = check;
+      this.#http.close(() => {
+        listening = false;
+        check();
+      });
       this.#http.closeIdleConnections();
       for (const conn of this.#conns) conn.end(1001, 'server shutting down');
       // Peers that do not answer the close frame are dropped.
@@ -271,7 +285,9 @@ export const wsAdapter: GatewayAdapter = {
           },
           onRequest,
         );
-    const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false });
+    // Headroom over maxMessageBytes, as in the uWS adapter: an oversized message up to it is
+    // closed 1009 with a reason by the message callback (ws itself closes 1009 without one).
+    const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes * 16, perMessageDeflate: false });
     // Set once listening; an upgrade that races the listen callback is dropped.
     const bound: { server?: WsServer } = {};
     let nextId = 1;
@@ -316,6 +332,10 @@ export const wsAdapter: GatewayAdapter = {
           });
           ws.on('message', (data: Buffer, binary: boolean) => {
             conn.alive = true;
+            if (data.length > options.maxMessageBytes) {
+              conn.end(1009, `message larger than ${options.maxMessageBytes} bytes`);
+              return;
+            }
             guard('message', () => options.ws.message(conn, data, binary));
           });
           socket.on('drain', () => {

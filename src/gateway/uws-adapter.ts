@@ -30,6 +30,11 @@ type App = Uws.TemplatedApp & { close(): void };
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const EMPTY = new Uint8Array(0);
+/**
+ * uWS's own payload limit, as a multiple of `maxMessageBytes`: messages up to it are closed
+ * 1009 with a reason, larger ones are dropped by uWS without a close frame.
+ */
+const OVERSIZE_HEADROOM = 16;
 const SEND_STATUS: readonly SendStatus[] = ['buffered', 'sent', 'dropped'];
 
 /** The error JSON of INTERFACE.md, for answers the adapter gives itself. */
@@ -344,7 +349,9 @@ function serve<C>(uws: UwsModule, options: GatewayServeOptions<C>): Promise<Gate
 
   app.ws<UserData<C>>(options.wsPath, {
     compression: uws.DISABLED,
-    maxPayloadLength: options.maxMessageBytes,
+    // uWS drops a connection over maxPayloadLength without a close frame (the client sees
+    // 1006); with headroom, an oversized message reaches `message` and is closed 1009 there.
+    maxPayloadLength: options.maxMessageBytes * OVERSIZE_HEADROOM,
     maxBackpressure: options.maxBackpressureBytes,
     closeOnBackpressureLimit: 0,
     idleTimeout: options.idleTimeoutSec,
@@ -391,6 +398,10 @@ function serve<C>(uws: UwsModule, options: GatewayServeOptions<C>): Promise<Gate
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn;
       if (conn === undefined || conn.closed) return;
+      if (message.byteLength > options.maxMessageBytes) {
+        conn.end(1009, `message larger than ${options.maxMessageBytes} bytes`);
+        return;
+      }
       // uWS neuters the ArrayBuffer when this callback returns; the handler keeps a copy.
       const data = new Uint8Array(message.slice(0));
       guard(conn, 'message', () => options.ws.message(conn, data, isBinary));

@@ -334,7 +334,7 @@ for (const { name, adapter: maybe, skip } of adapters) {
         assert.equal(h.server.connections(), h.conns.size);
       });
 
-      it('closes 1009 on a message larger than maxMessageBytes', async () => {
+      it('closes 1009 with a reason on a message larger than maxMessageBytes', async () => {
         const opens = h.events.filter((e) => e.kind === 'open').length;
         const c = client('/events');
         await c.opened;
@@ -345,7 +345,17 @@ for (const { name, adapter: maybe, skip } of adapters) {
         await c.done;
         assert.equal(c.closed?.code, 1009);
         await h.until(() => h.events.some((e) => e.kind === 'close' && e.id === conn.id), 'close callback');
+        assert.equal(c.closed.reason, `message larger than ${LIMITS.maxMessageBytes} bytes`);
         assert.ok(!h.events.some((e) => e.kind === 'message' && e.id === conn.id && e.data.length > LIMITS.maxMessageBytes));
+      });
+
+      it('closes a client sending a huge message (with 1009, or uWS: without a close frame past 16 × maxMessageBytes)', async () => {
+        const c = client('/events');
+        await c.opened;
+        c.ws.send(Buffer.alloc(LIMITS.maxMessageBytes * 16 + 1), { binary: true });
+        await c.done;
+        assert.ok(c.closed !== undefined && [1009, 1006].includes(c.closed.code), JSON.stringify(c.closed));
+        if (name === 'ws') assert.equal(c.closed.code, 1009);
       });
 
       it('closes 1011 when a message handler throws', async () => {
