@@ -447,15 +447,16 @@ function serve<C>(uws: UwsModule, options: GatewayServeOptions<C>): Promise<Gate
 }
 
 /**
- * Loads the uWebSockets.js addon for this platform and Node ABI and returns the adapter;
- * throws (with the reason) when it cannot load. The binary is required directly rather than
+ * Loads the uWebSockets.js addon for this platform and Node ABI (`abi`, default this Node's
+ * `process.versions.modules`) and returns the adapter; throws (with the reason) when it
+ * cannot load. The binary is required directly rather than
  * through the package's entry point, which would silently swap in a slow JavaScript
  * emulation on an unsupported Node and still call itself uWS.
  */
-export async function loadUwsAdapter(): Promise<GatewayAdapter> {
+export async function loadUwsAdapter(abi: string = process.versions.modules): Promise<GatewayAdapter> {
   const require = createRequire(import.meta.url);
   const dir = join(dirname(require.resolve('uWebSockets.js/package.json')), 'binaries');
-  const name = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  const name = `uws_${process.platform}_${process.arch}_${abi}.node`;
   let uws: UwsModule;
   try {
     uws = require(join(dir, name)) as UwsModule;
@@ -464,7 +465,7 @@ export async function loadUwsAdapter(): Promise<GatewayAdapter> {
       .filter((f) => f.startsWith(`uws_${process.platform}_${process.arch}_`))
       .map((f) => f.slice(f.lastIndexOf('_') + 1, -'.node'.length));
     const why = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND'
-      ? `no binary for ${process.platform}-${process.arch} and Node ABI ${process.versions.modules} (Node ${process.version}); this build has ABIs ${abis.join(', ') || 'none'}`
+      ? `no binary for ${process.platform}-${process.arch} and Node ABI ${abi} (this is Node ${process.version}); this build has ABIs ${abis.join(', ') || 'none'}`
       : (err as Error).message;
     throw new Error(`uWebSockets.js: ${why}`, { cause: err });
   }

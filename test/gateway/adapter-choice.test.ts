@@ -124,6 +124,13 @@ describe('gateway adapter choice', () => {
     }
   });
 
+  it("refuses an ABI the build has no binary for (Node 24's 137) with the reason, so auto falls back", async () => {
+    await assert.rejects(loadUwsAdapter('137'), /uWebSockets\.js: no binary for .* Node ABI 137 .*this build has ABIs .*115/);
+    const { logger, lines } = capture();
+    assert.equal(await chooseAdapter('auto', logger, () => loadUwsAdapter('137')), wsAdapter);
+    assert.match(String(lines.find(fallbackWarning)?.reason), /Node ABI 137/);
+  });
+
   it('an engine with auto and a failing loader serves through ws, says so in the log and the metric', async (t) => {
     const e = await start('auto', cannotLoad);
     t.after(() => e.close());

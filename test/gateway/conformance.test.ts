@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { GatewayAdapter, SendStatus } from '../../src/gateway/port.js';
-import { adaptersUnderTest, Client, errorCode, fetchRaw, LIMITS, selfSigned, startHarness, type Harness } from './conformance.js';
+import { adaptersUnderTest, Client, errorCode, fetchRaw, hasIpv6, LIMITS, selfSigned, startHarness, type Harness } from './conformance.js';
 
 const adapters = await adaptersUnderTest();
 
@@ -58,6 +58,27 @@ for (const { name, adapter: maybe, skip } of adapters) {
       assert.equal(req.remoteAddress, '127.0.0.1');
     });
 
+    it('gives IPv6 peers in compressed text and IPv4-mapped peers as dotted IPv4', async (t) => {
+      if (!(await hasIpv6())) {
+        t.skip('no IPv6 loopback on this machine');
+        return;
+      }
+      const v6 = await startHarness(adapter, { host: '::1' });
+      try {
+        await fetchRaw(`http://[::1]:${v6.server.port}/v6`);
+        assert.equal(v6.requests.at(-1)!.remoteAddress, '::1');
+      } finally {
+        await v6.close();
+      }
+      const dual = await startHarness(adapter, { host: '::' });
+      try {
+        await fetchRaw(`http://127.0.0.1:${dual.server.port}/mapped`);
+        assert.equal(dual.requests.at(-1)!.remoteAddress, '127.0.0.1');
+      } finally {
+        await dual.close();
+      }
+    });
+
     it('sends a binary body with the content-type the handler gives, and an empty body for GET', async () => {
       h.http = () => ({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array([9, 8, 7]) });
       const res = await fetchRaw(`${h.base}/bin`);
@@ -66,6 +87,15 @@ for (const { name, adapter: maybe, skip } of adapters) {
       assert.deepEqual([...res.body], [9, 8, 7]);
       assert.equal(h.requests.at(-1)!.body.length, 0);
       assert.equal(h.requests.at(-1)!.query.size, 0);
+    });
+
+    it('answers HEAD with the headers and content-length of the body but no body', async () => {
+      h.http = () => ({ status: 200, body: '{"some":"json"}' });
+      const res = await fetchRaw(`${h.base}/head`, { method: 'HEAD' });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['content-length'], '15');
+      assert.equal(res.body.length, 0);
+      assert.equal(h.requests.at(-1)!.method, 'HEAD');
     });
 
     it('waits for an async handler', async () => {

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -172,7 +173,7 @@ export function fetchRaw(
   return new Promise((resolve, reject) => {
     const req = make(
       {
-        host: u.hostname,
+        host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: u.port,
         path: u.pathname + u.search,
         method: init.method ?? 'GET',
@@ -265,6 +266,15 @@ export async function selfSigned(): Promise<{ dir: string; cert: string; key: st
   ]);
   await openssl('openssl', ['pkey', '-in', p('key.pem'), '-aes256', '-passout', `pass:${passphrase}`, '-out', p('key.enc.pem')]);
   return { dir, cert: p('cert.pem'), key: p('key.pem'), encryptedKey: p('key.enc.pem'), passphrase };
+}
+
+/** Whether this machine can bind IPv6 loopback (some containers cannot). */
+export function hasIpv6(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(0, '::1', () => s.close(() => resolve(true)));
+  });
 }
 
 /** The error JSON's code, or undefined when the body is not the error JSON. */
