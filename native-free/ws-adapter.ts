@@ -25,10 +25,22 @@ import type {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const EMPTY = new Uint8Array(0);
+const LENGTH_REQUIRED = 'request bodies need a content-length (chunked transfer encoding is not accepted)';
 
 /** The error JSON of INTERFACE.md, for answers the adapter gives itself. */
 export function errorResponse(status: number, code: string, message: string): GatewayResponse {
   return { status, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ error: { code, message } }) };
+}
+
+/** `reason` cut to the 123 bytes of UTF-8 a close frame holds, on a character boundary. */
+function closeReason(reason: string): string {
+  // At most 3 bytes per UTF-16 unit: 41 units always fit.
+  if (reason.length <= 41) return reason;
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.length <= 123) return reason;
+  let end = 123;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {
@@ -144,7 +156,7 @@ class WsConn implements WsConnection {
   }
 
   end(code: number, reason: string): void {
-    if (!this.closed) this.socket.close(code, reason);
+    if (!this.closed) this.socket.close(code, closeReason(reason));
   }
 
   terminate(): void {
@@ -261,8 +273,12 @@ export const wsAdapter: GatewayAdapter = {
       void (async () => {
         let response: GatewayResponse;
         try {
-          const body = await readBody(req, options.maxBodyBytes);
-          if (body === undefined) {
+          // As the uWS adapter (whose build cannot read chunked bodies): one behaviour for clients.
+          const body = req.headers['transfer-encoding'] !== undefined ? null : await readBody(req, options.maxBodyBytes);
+          if (body === null) {
+            response = errorResponse(411, 'length-required', LENGTH_REQUIRED);
+            res.shouldKeepAlive = false;
+          } else if (body === undefined) {
             response = errorResponse(413, 'payload-too-large', `request body is larger than ${options.maxBodyBytes} bytes`);
             res.shouldKeepAlive = false;
           } else {

@@ -84,6 +84,17 @@ function addressText(raw: ArrayBuffer): string {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }
 
+/** `reason` cut to the 123 bytes of UTF-8 a close frame holds, on a character boundary. */
+function closeReason(reason: string): string {
+  // At most 3 bytes per UTF-16 unit: 41 units always fit.
+  if (reason.length <= 41) return reason;
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.length <= 123) return reason;
+  let end = 123;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}
+
 /** Reads what the port needs of a request; only valid inside the uWS callback. */
 function requestOf(req: Uws.HttpRequest, res: Uws.HttpResponse): GatewayRequest {
   const headers: Record<string, string> = {};
@@ -179,7 +190,7 @@ class UwsConn implements WsConnection {
   }
 
   end(code: number, reason: string): void {
-    if (!this.closed) this.ws.end(code, reason);
+    if (!this.closed) this.ws.end(code, closeReason(reason));
   }
 
   terminate(): void {

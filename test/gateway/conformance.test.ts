@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { GatewayAdapter, SendStatus } from '../../src/gateway/port.js';
-import { adaptersUnderTest, Client, errorCode, fetchRaw, hasIpv6, LIMITS, selfSigned, startHarness, type Harness } from './conformance.js';
+import { adaptersUnderTest, Client, errorCode, fetchRaw, hasIpv6, rawHttp, LIMITS, selfSigned, startHarness, type Harness } from './conformance.js';
 
 const adapters = await adaptersUnderTest();
 
@@ -117,6 +117,17 @@ for (const { name, adapter: maybe, skip } of adapters) {
       assert.equal(big.status, 413);
       assert.equal(errorCode(big.body), 'payload-too-large');
       assert.equal(h.requests.length, seen, 'the handler never sees an oversized body');
+    });
+
+    it('answers 411 with the error JSON to a chunked request body, and closes the connection', async () => {
+      const seen = h.requests.length;
+      const raw = await rawHttp(
+        h.server.port,
+        'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+      );
+      assert.match(raw, /^HTTP\/1\.1 411 /);
+      assert.match(raw, /"code":"length-required"/);
+      assert.equal(h.requests.length, seen);
     });
 
     it('answers 500 with the error JSON when the handler throws or rejects, and reports it', async () => {
@@ -350,6 +361,18 @@ for (const { name, adapter: maybe, skip } of adapters) {
         conn.terminate();
         conn.subscribe('x');
         assert.equal(conn.bufferedAmount(), 0);
+      });
+
+      it('cuts a close reason longer than 123 bytes on a character boundary', async () => {
+        const opens = h.events.filter((e) => e.kind === 'open').length;
+        const c = client('/events');
+        await c.opened;
+        const conn = await h.conn(opens + 1);
+        const reason = 'é'.repeat(100);
+        conn.end(4000, reason);
+        await c.done;
+        assert.equal(c.closed?.code, 4000);
+        assert.equal(c.closed.reason, 'é'.repeat(61));
       });
 
       it('drops the connection without a close frame on terminate()', async () => {
