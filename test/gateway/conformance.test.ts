@@ -144,6 +144,51 @@ for (const { name, adapter: maybe, skip } of adapters) {
       assert.ok(h.errors.filter((e) => e === 'http handler failed').length >= 2);
     });
 
+    it('never answers on a connection the client dropped while the handler worked, and serves on', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let entered = false;
+      h.http = async () => {
+        entered = true;
+        await held;
+        return { status: 200, body: '{}' };
+      };
+      const abort = new AbortController();
+      const req = fetchRaw(`${h.base}/held`, { signal: abort.signal }).catch((err: Error) => err);
+      await h.until(() => entered, 'the handler to start');
+      abort.abort();
+      assert.ok((await req) instanceof Error);
+      // Give the server time to see the close before the handler answers into it.
+      await new Promise((r) => setTimeout(r, 20));
+      release();
+      await new Promise((r) => setTimeout(r, 20));
+      h.http = () => ({ status: 200, body: '{}' });
+      assert.equal((await fetchRaw(`${h.base}/after-abort`)).status, 200);
+      assert.deepEqual(h.errors.filter((e) => !e.startsWith('http handler failed')), []);
+    });
+
+    it('opens nothing when the client leaves during an async upgrade decision', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let entered = false;
+      h.upgrade = async () => {
+        entered = true;
+        await held;
+        return { accept: true, context: 'late' };
+      };
+      const opensBefore = h.events.filter((e) => e.kind === 'open').length;
+      const c = client('/events');
+      await h.until(() => entered, 'the upgrade handler to start');
+      c.close();
+      await c.done;
+      await new Promise((r) => setTimeout(r, 20));
+      release();
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(h.events.filter((e) => e.kind === 'open').length, opensBefore);
+      assert.equal(h.server.connections(), h.conns.size);
+      h.upgrade = (req) => ({ accept: true, context: req.query.get('ctx') });
+    });
+
     it('sends a plain (non-upgrade) request to the WebSocket path to the http handler', async () => {
       h.http = (req) => ({ status: 426, body: JSON.stringify({ error: { code: 'upgrade-required', message: req.path } }) });
       const res = await fetchRaw(`${h.base}/events?since=3`);

@@ -166,7 +166,7 @@ export interface HttpAnswer {
 /** One HTTP request (a fresh connection each time); `ca` for HTTPS. */
 export function fetchRaw(
   url: string,
-  init: { method?: string; headers?: Record<string, string | number>; body?: Uint8Array | string; ca?: Buffer } = {},
+  init: { method?: string; headers?: Record<string, string | number>; body?: Uint8Array | string; ca?: Buffer; signal?: AbortSignal } = {},
 ): Promise<HttpAnswer> {
   const u = new URL(url);
   const make = u.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -180,6 +180,7 @@ export function fetchRaw(
         headers: init.headers ?? {},
         agent: false,
         ...(init.ca !== undefined ? { ca: init.ca } : {}),
+        ...(init.signal !== undefined ? { signal: init.signal } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
