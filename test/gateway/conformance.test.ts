@@ -488,6 +488,17 @@ for (const { name, adapter: maybe, skip } of adapters) {
       assert.equal(own.events.filter((e) => e.kind === 'close').length, 2);
       await assert.rejects(fetchRaw(own.base + '/x'), { code: 'ECONNREFUSED' });
       await own.server.close();
+      // Nothing the hub might still call after close touches a closed socket.
+      own.server.publish('t', 'late', false);
+      const conn = await own.conn(1);
+      assert.equal(conn.send('late', false), 'dropped');
+      conn.subscribe('t');
+      conn.end(1000, 'late');
+      conn.terminate();
+    });
+
+    it('fails to serve on a port already in use', async () => {
+      await assert.rejects(startHarness(adapter, { port: h.server.port }), /EADDRINUSE|address in use/);
     });
 
     it('closes a client that never answers pings after idleTimeoutSec, and keeps one that does', async () => {
