@@ -30,6 +30,7 @@ type App = Uws.TemplatedApp & { close(): void };
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const EMPTY = new Uint8Array(0);
+const DIGITS = /^\d{1,15}$/;
 /**
  * uWS's own payload limit, as a multiple of `maxMessageBytes`: messages up to it are closed
  * 1009 with a reason, larger ones are dropped by uWS without a close frame.
@@ -311,13 +312,20 @@ function serve<C>(uws: UwsModule, options: GatewayServeOptions<C>): Promise<Gate
     const request = requestOf(req, res);
     const pending: Pending = { done: false };
     if (request.headers.upgrade !== undefined) {
-      // A WebSocket upgrade anywhere but wsPath (uWS routes those to the ws behaviour).
-      answer(res, pending, errorResponse(404, 'not-found', `no WebSocket endpoint at ${request.path}`), false, true);
+      // uWS routes valid upgrades on wsPath to the ws behaviour: this one is elsewhere or broken.
+      const refusal = request.path === options.wsPath
+        ? errorResponse(400, 'bad-request', 'invalid WebSocket upgrade request')
+        : errorResponse(404, 'not-found', `no WebSocket endpoint at ${request.path}`);
+      answer(res, pending, refusal, false, true);
       return;
     }
     const head = request.method === 'HEAD';
     const declared = request.headers['content-length'];
-    const size = declared === undefined ? 0 : Number(declared);
+    const size = declared === undefined ? 0 : DIGITS.test(declared) ? Number(declared) : -1;
+    if (size < 0) {
+      answer(res, pending, errorResponse(400, 'bad-request', 'content-length must be one decimal number'), head, true);
+      return;
+    }
     if (size > limit) {
       answer(res, pending, errorResponse(413, 'payload-too-large', `request body is larger than ${limit} bytes`), head, true);
       return;

@@ -203,6 +203,24 @@ for (const { name, adapter: maybe, skip } of adapters) {
       assert.equal(errorCode(c.refused.body), 'not-found');
     });
 
+    it('answers 400 to a broken upgrade request on the WebSocket path (no Sec-WebSocket-Key)', async () => {
+      const raw = await rawHttp(h.server.port, 'GET /events HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      assert.match(raw, /^HTTP\/1\.1 400 /);
+    });
+
+    it('answers 400 to a content-length that is not one decimal number', async () => {
+      const raw = await rawHttp(h.server.port, 'POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc');
+      assert.match(raw, /^HTTP\/1\.1 400 /);
+      // A negative or non-numeric length: refused (uWS may just close), and the server lives on.
+      for (const bad of ['-3', 'abc', '1e3']) {
+        const seen = h.requests.length;
+        const answer = await rawHttp(h.server.port, `POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: ${bad}\r\n\r\nabc`);
+        assert.ok(answer === '' || /^HTTP\/1\.1 400 /.test(answer), answer);
+        assert.equal(h.requests.length, seen);
+      }
+      assert.equal((await fetchRaw(`${h.base}/still-up`)).status, 200);
+    });
+
     for (const status of [401, 403, 400]) {
       it(`refuses an upgrade with ${status}, the handler's headers and the error JSON`, async () => {
         h.upgrade = async () => {
