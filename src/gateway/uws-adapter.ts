@@ -474,7 +474,12 @@ function serve<C>(uws: UwsModule, options: GatewayServeOptions<C>): Promise<Gate
  */
 export async function loadUwsAdapter(abi: string = process.versions.modules): Promise<GatewayAdapter> {
   const require = createRequire(import.meta.url);
-  const dir = join(dirname(require.resolve('uWebSockets.js/package.json')), 'binaries');
+  let dir: string;
+  try {
+    dir = join(dirname(require.resolve('uWebSockets.js/package.json')), 'binaries');
+  } catch (err) {
+    throw new Error('uWebSockets.js is not installed', { cause: err });
+  }
   const name = `uws_${process.platform}_${process.arch}_${abi}.node`;
   let uws: UwsModule;
   try {
