@@ -12,7 +12,8 @@ import { adaptersUnderTest, Client, errorCode, fetchRaw, hasIpv6, rawHttp, LIMIT
 const adapters = await adaptersUnderTest();
 
 for (const { name, adapter: maybe, skip } of adapters) {
-  describe(`gateway adapter ${name}`, { ...(skip !== undefined ? { skip } : {}) }, () => {
+  // A timeout so an adapter that never closes a socket fails the suite instead of hanging it.
+  describe(`gateway adapter ${name}`, { timeout: 120_000, ...(skip !== undefined ? { skip } : {}) }, () => {
     const adapter = maybe as GatewayAdapter;
     let h: Harness;
     const clients: Client[] = [];
