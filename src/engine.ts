@@ -23,7 +23,7 @@ import type { ConversionStore } from './converter/stage.js';
 import { claimDataDir } from './data-lock.js';
 import { Authenticator } from './gateway/auth.js';
 import type { GatewayContext } from './gateway/context.js';
-import { startGateway, type Gateway } from './gateway/gateway.js';
+import { startGateway, type Gateway, type LoadNativeAdapter } from './gateway/gateway.js';
 import { AppendGate } from './listener/append-gate.js';
 import { MllpListener } from './listener/server.js';
 import { createLogger, type Logger } from './log.js';
@@ -43,6 +43,8 @@ export interface EngineDeps {
   metrics?: EngineMetrics;
   /** Default: the LMDB inbound log in `DIR/inbound`. */
   openLog?: OpenInboundLog;
+  /** Default: loads uWebSockets.js (`http.adapter` "auto" or "uws"). */
+  loadNativeGateway?: LoadNativeAdapter;
 }
 
 /** Ports chosen at start, as written to `ports.json`. */
@@ -148,7 +150,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   };
   let gateway: Gateway;
   try {
-    gateway = await startGateway(ctx);
+    gateway = await startGateway(ctx, undefined, deps.loadNativeGateway);
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close(0)));
     const schedulerStopped = scheduler?.stop();
