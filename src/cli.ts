@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   send: () => import('./commands/send.js'),
   reprocess: () => import('./commands/reprocess.js'),
   rebuild: () => import('./commands/rebuild.js'),
+  prefetch: () => import('./commands/prefetch.js'),
   bench: () => import('./commands/bench.js'),
 };
 
@@ -42,6 +43,8 @@ commands:
                            convert dead-lettered messages again (engine stopped)
   rebuild [--config FILE] [--data DIR]
                            rebuild the repository from the inbound log (engine stopped)
+  prefetch --date YYYY-MM-DD [--config FILE] [--data DIR] [--token TOKEN]
+                           run the daily pre-fetch for a date now (through the engine when it runs)
   bench [--only SUITE,...] [--quick] [--scale 0,1e6,5e6] [--sink auto|ws|inproc] [--out DIR]
                            run the benchmarks (source checkout; see bench/README.md)
 `;
