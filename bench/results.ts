@@ -165,7 +165,10 @@ export function headlineTable(reports: readonly SuiteReport[]): ReportTable {
   const rows: string[][] = [];
   for (const r of reports) {
     for (const f of r.headline) {
-      rows.push([r.suite, f.name, fmt(f.value, Math.abs(f.value) < 10 && f.value !== Math.round(f.value) ? 2 : 0), f.unit, f.note ?? '']);
+      // NaN is written to JSON as null: both mean "not measured".
+      const v = typeof f.value === 'number' && Number.isFinite(f.value) ? f.value : undefined;
+      const cell = v === undefined ? '–' : fmt(v, Math.abs(v) < 10 && v !== Math.round(v) ? 2 : 0);
+      rows.push([r.suite, f.name, cell, f.unit, f.note ?? '']);
     }
     const rss = r.peakRssMb.engine !== undefined ? `engine ${fmt(r.peakRssMb.engine)}, bench ${fmt(r.peakRssMb.bench)}` : `bench ${fmt(r.peakRssMb.bench)}`;
     rows.push([r.suite, 'peak RSS', '', 'MB', rss]);
