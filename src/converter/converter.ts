@@ -265,23 +265,17 @@ export class Converter {
    * stopped engine: mapped with the current options, applied in its own transaction without
    * moving the cursor, events appended as in the live run.
    *
-   * Calls are queued one behind the other, and each runs in a turn of its own after the
-   * applier has committed every range that was ready, so it never interleaves with a range's
-   * transaction. The message's bytes are parsed on the main thread (one message).
+   * Calls are queued one behind the other, and each waits for the ranges in flight when its
+   * turn comes (dispatched to the workers, at most `maxInFlightBatches`) to be committed, then
+   * runs in a turn of its own, so it never interleaves with a range's transaction and comes
+   * after every message the converter had started on. The message's bytes are parsed on the
+   * main thread (one message).
    */
   reprocess(seq: number): Promise<ReprocessOutcome> {
-    const run = this.#reprocessing.then(
-      () =>
-        new Promise<ReprocessOutcome>((resolve, reject) => {
-          setImmediate(() => {
-            try {
-              resolve(this.#reprocessNow(seq));
-            } catch (error) {
-              reject(error);
-            }
-          });
-        }),
-    );
+    const run = this.#reprocessing
+      .then(() => (this.#stopped === undefined ? this.idle(this.#dispatcher.nextSeq - 1) : undefined))
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => this.#reprocessNow(seq));
     this.#reprocessing = run.catch(() => undefined);
     return run;
   }
