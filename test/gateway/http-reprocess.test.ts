@@ -5,7 +5,6 @@
  * events come after the range's.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { it } from 'node:test';
 import { Piscina } from 'piscina';
 import { resolveEngineOptions } from '../../src/config.js';
