@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createHttpApi, ROUTES } from '../../src/gateway/http-api.js';
 import type { WorkflowsApi } from '../../src/workflows/types.js';
@@ -74,8 +74,11 @@ interface Case {
 const R = TOKENS.read;
 const A = TOKENS.admin;
 
-/** Good and bad requests per operation (`METHOD template`), run in this order. */
-const CASES: Record<string, Case[]> = {
+/**
+ * Good and bad requests per operation (`METHOD template`), run in this order. `workflows`:
+ * whether the engine runs the workflows stage (else a pre-fetch run is 503).
+ */
+const casesFor = (workflows: boolean): Record<string, Case[]> => ({
   'get /healthz': [{ path: '/healthz', status: 200, token: null }],
   'get /readyz': [{ path: '/readyz', status: 200, token: null }],
   'get /metrics': [{ path: '/metrics', status: 200, check: (a) => assert.match(a.text, /pacslink_dead_letters/) }],
@@ -147,11 +150,12 @@ const CASES: Record<string, Case[]> = {
   ],
   'get /api/stats': [{ path: '/api/stats', status: 200 }],
   'post /api/prefetch/runs': [
-    { path: '/api/prefetch/runs?date=2024-01-03', status: 200, token: A },
+    { path: '/api/prefetch/runs?date=2024-01-03', status: workflows ? 200 : 503, token: A },
     { path: '/api/prefetch/runs?date=2024-02-30', status: 400, token: A },
     { path: '/api/prefetch/runs', status: 400, token: A },
   ],
-};
+});
+const CASES = casesFor(true);
 
 const operations = Object.entries(DOC.paths).flatMap(([template, item]) => Object.keys(item).map((method) => ({ template, method, op: item[method]! })));
 
@@ -189,8 +193,44 @@ describe('openapi.json', () => {
   });
 });
 
+/**
+ * Sends every operation's cases, then the generic bad requests (an unknown parameter, a method
+ * the path lacks, no token, a token without the role), to the API at `base`.
+ */
+async function conformanceRun(t: TestContext, base: string, cases: Record<string, Case[]>): Promise<void> {
+  for (const o of operations) {
+    const key = `${o.method} ${o.template}`;
+    await t.test(`${o.method.toUpperCase()} ${o.template}`, async () => {
+      for (const c of cases[key] ?? []) {
+        const token = c.token === null ? undefined : (c.token ?? R);
+        const a = await call(base, o.method.toUpperCase(), c.path, { ...(token !== undefined ? { token } : {}), ...(c.headers ? { headers: c.headers } : {}), ...(c.body !== undefined ? { body: c.body } : {}) });
+        conforms(o.template, o.method, a, c.status);
+        c.check?.(a);
+      }
+      const sample = (cases[key] ?? [])[0]!.path.split('?')[0]!;
+      if (o.template !== '/events') {
+        const a = await call(base, o.method.toUpperCase(), `${sample}?bogus=1`, { token: A });
+        conforms(o.template, o.method, a, 400);
+        assert.equal((a.body as { error: { parameter: string } }).error.parameter, 'bogus');
+      }
+      const other = ['delete', 'put', 'patch'].find((m) => DOC.paths[o.template]![m] === undefined)!;
+      const wrong = await call(base, other.toUpperCase(), sample, { token: A });
+      conforms(o.template, o.method, wrong, 405);
+      assert.equal(wrong.headers.get('allow'), Object.keys(DOC.paths[o.template]!).map((m) => m.toUpperCase()).join(', '));
+      const role = o.op['x-required-role'];
+      if (role !== null) {
+        const anonymous = await call(base, o.method.toUpperCase(), sample);
+        conforms(o.template, o.method, anonymous, 401);
+        assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+        const weak = await call(base, o.method.toUpperCase(), sample, { token: role === 'admin' ? R : TOKENS.subscribe });
+        conforms(o.template, o.method, weak, 403);
+      }
+    });
+  }
+}
+
 describe('the API answers as openapi.json describes', () => {
-  it('for every operation: good requests, bad ones, an unknown parameter, a wrong method, no token, a token without the role', { timeout: 120_000 }, async (t) => {
+  it('through the handler, with a workflows stage', { timeout: 120_000 }, async (t) => {
     const prefetchDates: string[] = [];
     const workflows: WorkflowsApi = {
       runPrefetch: (date) => {
@@ -200,35 +240,7 @@ describe('the API answers as openapi.json describes', () => {
     };
     const h = await engineContext(t, fixtureMessages(), { input: FIXTURE_INPUT, workflows });
     const base = await serveHandler(t, createHttpApi(h.ctx));
-    for (const o of operations) {
-      const key = `${o.method} ${o.template}`;
-      await t.test(`${o.method.toUpperCase()} ${o.template}`, async () => {
-        for (const c of CASES[key] ?? []) {
-          const token = c.token === null ? undefined : (c.token ?? R);
-          const a = await call(base, o.method.toUpperCase(), c.path, { ...(token !== undefined ? { token } : {}), ...(c.headers ? { headers: c.headers } : {}), ...(c.body !== undefined ? { body: c.body } : {}) });
-          conforms(o.template, o.method, a, c.status);
-          c.check?.(a);
-        }
-        const sample = (CASES[key] ?? [])[0]!.path.split('?')[0]!;
-        if (o.template !== '/events') {
-          const a = await call(base, o.method.toUpperCase(), `${sample}?bogus=1`, { token: A });
-          conforms(o.template, o.method, a, 400);
-          assert.equal((a.body as { error: { parameter: string } }).error.parameter, 'bogus');
-        }
-        const other = ['delete', 'put', 'patch'].find((m) => DOC.paths[o.template]![m] === undefined)!;
-        const wrong = await call(base, other.toUpperCase(), sample, { token: A });
-        conforms(o.template, o.method, wrong, 405);
-        assert.equal(wrong.headers.get('allow'), Object.keys(DOC.paths[o.template]!).map((m) => m.toUpperCase()).join(', '));
-        const role = o.op['x-required-role'];
-        if (role !== null) {
-          const anonymous = await call(base, o.method.toUpperCase(), sample);
-          conforms(o.template, o.method, anonymous, 401);
-          assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
-          const weak = await call(base, o.method.toUpperCase(), sample, { token: role === 'admin' ? R : TOKENS.subscribe });
-          conforms(o.template, o.method, weak, 403);
-        }
-      });
-    }
+    await conformanceRun(t, base, CASES);
     assert.deepEqual(prefetchDates, ['2024-01-03'], 'the pre-fetch ran once, for the date asked');
   });
 });
