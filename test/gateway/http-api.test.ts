@@ -260,6 +260,24 @@ describe('HTTP API: health, stats, metrics, logs', () => {
     assert.deepEqual(s.subscribers, []);
   });
 
+  it('answers 503 for the repository routes when the converter is disabled, and still serves messages and stats', async (t) => {
+    const h = await api(t);
+    h.ctx.store = undefined;
+    h.ctx.converter = undefined;
+    for (const path of ['/api/patients?identifier=111', '/api/orders/O1', '/api/reports/R1', '/api/dead-letters']) {
+      const a = await h.get(path);
+      assert.equal(a.status, 503, path);
+      assert.equal((a.body as ErrorBody).error.code, 'unavailable');
+    }
+    assert.equal((await h.post(`/api/dead-letters/${SEQ.noId}/reprocess`)).status, 503);
+    const m = (await h.get(`/api/messages/${SEQ.noId}`)).body as { conversion: unknown };
+    assert.deepEqual(m.conversion, { state: 'not-converted' });
+    const s = (await h.get('/api/stats')).body as Record<string, unknown>;
+    assert.equal(s.repository, null);
+    assert.equal(s.queueDepth, null);
+    assert.deepEqual(s.converter, { running: false, position: null });
+  });
+
   it('serves /metrics in the Prometheus text format', async (t) => {
     const { get } = await api(t);
     const a = await get('/metrics');
