@@ -17,6 +17,7 @@ function decodeCursor(cursor: string | undefined): number {
   return Number(text);
 }
 
+/** The dead-letter routes (see the module comment). */
 export const deadLetterRoutes: Route[] = [
   {
     method: 'GET',

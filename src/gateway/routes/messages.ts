@@ -34,6 +34,7 @@ export function outcomeOf(ctx: GatewayContext, seq: number): Record<string, unkn
   return seq <= position ? { state: 'converted' } : { state: 'pending', position };
 }
 
+/** The inbound message route (see the module comment). */
 export const messageRoutes: Route[] = [
   {
     method: 'GET',

@@ -28,6 +28,7 @@ function timeParam(name: string, v: string, endOfDay: boolean): { iso: string; m
   return { iso: new Date(at).toISOString(), ms: at };
 }
 
+/** The order routes (see the module comment). */
 export const orderRoutes: Route[] = [
   {
     method: 'GET',

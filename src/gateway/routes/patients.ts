@@ -38,6 +38,7 @@ function checkBirthDate(v: string): void {
   }
 }
 
+/** The patient routes (see the module comment). */
 export const patientRoutes: Route[] = [
   {
     method: 'GET',

@@ -18,6 +18,7 @@ function safeContentType(t: string): string {
 
 const EXTENSIONS: Readonly<Record<string, string>> = { 'application/pdf': 'pdf', 'text/plain': 'txt', 'text/html': 'html', 'image/jpeg': 'jpg', 'image/png': 'png', 'text/rtf': 'rtf', 'application/rtf': 'rtf' };
 
+/** The report routes (see the module comment). */
 export const reportRoutes: Route[] = [
   {
     method: 'GET',

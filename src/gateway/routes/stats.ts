@@ -55,6 +55,7 @@ export function statsOf(ctx: GatewayContext): Record<string, unknown> {
   };
 }
 
+/** The statistics route. */
 export const statsRoutes: Route[] = [
   {
     method: 'GET',

@@ -22,6 +22,7 @@ function openapiText(): string {
   return openapi;
 }
 
+/** Health, readiness, metrics, the OpenAPI document, pre-fetch runs and the plain GET /events. */
 export const systemRoutes: Route[] = [
   {
     method: 'GET',
