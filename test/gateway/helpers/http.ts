@@ -29,6 +29,13 @@ export const TOKENS = {
   admin: 'admin-token-0123456789',
 } as const;
 
+/** The `http.tokens` configuration of {@link TOKENS}: reader (read), subscriber (subscribe), operator (admin). */
+export const TOKEN_CONFIG = [
+  { name: 'reader', token: TOKENS.read, roles: ['read' as const] },
+  { name: 'subscriber', token: TOKENS.subscribe, roles: ['subscribe' as const] },
+  { name: 'operator', token: TOKENS.admin, roles: ['admin' as const] },
+];
+
 /** What {@link engineContext} built. */
 export interface TestContextHandle {
   ctx: GatewayContext;
@@ -57,13 +64,7 @@ export interface EngineContextOptions {
 export async function engineContext(t: TestContext, messages: readonly Uint8Array[], o: EngineContextOptions = {}): Promise<TestContextHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'pacslink-http-'));
   const input: EngineInput = {
-    http: {
-      tokens: [
-        { name: 'reader', token: TOKENS.read, roles: ['read'] },
-        { name: 'subscriber', token: TOKENS.subscribe, roles: ['subscribe'] },
-        { name: 'operator', token: TOKENS.admin, roles: ['admin'] },
-      ],
-    },
+    http: { tokens: TOKEN_CONFIG },
     converter: { workers: 1 },
     ...o.input,
     dataDir: dir,
