@@ -77,7 +77,13 @@ export const systemRoutes: Route[] = [
         throw badParameter('date', 'date must be a calendar date YYYY-MM-DD');
       }
       if (ctx.workflows === undefined) throw new HttpError(503, HttpErrorCode.Unavailable, 'the workflows stage is not running');
-      const result = await ctx.workflows.runPrefetch(date);
+      let result;
+      try {
+        result = await ctx.workflows.runPrefetch(date);
+      } catch (error) {
+        if (error instanceof RangeError) throw badParameter('date', error.message);
+        throw error;
+      }
       ctx.logger.info('pre-fetch run requested over HTTP', { date, requested: result.requested, by: request.principal.name });
       return json(result);
     },
