@@ -8,12 +8,21 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { resolveEngineOptions } from '../../src/config.js';
+import { startEngine } from '../../src/engine.js';
 import { createHttpApi, ROUTES } from '../../src/gateway/http-api.js';
+import { silentLogger } from '../../src/log.js';
+import { createMetrics } from '../../src/metrics.js';
+import { MllpClient, readAck } from '../../src/mllp/client.js';
 import type { WorkflowsApi } from '../../src/workflows/types.js';
 import { FIXTURE_INPUT, PDF, SEQ, fixtureMessages } from './helpers/fixture.js';
-import { TOKENS, call, engineContext, serveHandler, type Answer } from './helpers/http.js';
+import { adaptersUnderTest } from './conformance.js';
+import { TOKEN_CONFIG, TOKENS, call, engineContext, serveHandler, type Answer } from './helpers/http.js';
 
 interface Operation {
   'x-required-role': 'read' | 'admin' | null;
@@ -243,4 +252,31 @@ describe('the API answers as openapi.json describes', () => {
     await conformanceRun(t, base, CASES);
     assert.deepEqual(prefetchDates, ['2024-01-03'], 'the pre-fetch ran once, for the date asked');
   });
+});
+
+describe('the API answers as openapi.json describes, through the engine', async () => {
+  for (const under of await adaptersUnderTest()) {
+    it(`serves it with the ${under.name} adapter, fed over MLLP`, { timeout: 180_000, ...(under.skip !== undefined ? { skip: under.skip } : {}) }, async (t) => {
+      const dir = await mkdtemp(join(tmpdir(), 'pacslink-http-engine-'));
+      const options = resolveEngineOptions({
+        ...FIXTURE_INPUT,
+        dataDir: dir,
+        listeners: [{ host: '127.0.0.1', port: 0 }],
+        http: { host: '127.0.0.1', port: 0, adapter: under.name, tokens: TOKEN_CONFIG },
+        converter: { workers: 1 },
+      });
+      const engine = await startEngine(options, { logger: silentLogger, metrics: createMetrics({ defaultMetrics: false }) });
+      t.after(async () => {
+        await engine.stop();
+        await rm(dir, { recursive: true, force: true });
+      });
+      assert.equal(engine.gateway.impl, under.name);
+      const client = await MllpClient.connect({ host: '127.0.0.1', port: engine.ports.mllp });
+      for (const m of fixtureMessages()) assert.equal(readAck(await client.send(m)).code, 'AA');
+      await client.close();
+      await engine.converter!.idle(engine.log.lastSeq());
+      assert.equal(typeof engine.ports.http, 'number');
+      await conformanceRun(t, `http://127.0.0.1:${engine.ports.http}`, casesFor(engine.workflows !== undefined));
+    });
+  }
 });
