@@ -20,7 +20,7 @@ export interface TestSubscriber {
 
 /** Builds `ws://127.0.0.1:PORT/events?QUERY`. */
 export function eventsUrl(port: number, query: Record<string, string | number> = {}): string {
-  const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  const q = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
   const s = q.toString();
   return `ws://127.0.0.1:${port}/events${s === '' ? '' : '?' + s}`;
 }
