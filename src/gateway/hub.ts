@@ -69,7 +69,7 @@ const REPLAY_PAUSE_BYTES = 256 * 1024;
 /** How often a paused replay re-checks the buffer when no drain is reported (ms). */
 const DRAIN_POLL_MS = 25;
 /** A subscriber told to close that has not closed by then is terminated (ms). */
-const CLOSE_GRACE_MS = 1000;
+const CLOSE_GRACE_MS = 2000;
 /** How often the lag gauge of every durable name is refreshed (ms). */
 const LAG_REFRESH_MS = 1000;
 

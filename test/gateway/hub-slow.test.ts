@@ -1,0 +1,50 @@
+/**
+ * A subscriber that stops reading is cut off (close 4008 with a reason) once its send buffer
+ * passes `subscriberBufferBytes`, while commits and another subscriber carry on; what it did
+ * receive is a gapless prefix, and it resumes from its acknowledged position.
+ */
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { hubHarness } from './events-harness.js';
+import { range, seqs, subscribe } from './events-client.js';
+
+const KiB = 1024;
+
+describe('event hub: slow subscribers', () => {
+  it('cuts off a subscriber that stops reading with 4008; the other subscriber gets every event', { timeout: 120_000 }, async (t) => {
+    const h = await hubHarness({ subscriberBufferBytes: 64 * KiB });
+    t.after(() => h.close());
+    const slow = await subscribe(h.port, { name: 'slow' });
+    const fast = await subscribe(h.port, { from: 0, format: 'msgpack' });
+    const socket = (slow.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    const slowInfo = () => h.gateway.hub.subscribers().find((s) => s.name === 'slow');
+    // A live subscriber has been sent everything committed; once cut off its sentSeq stays behind.
+    const cut = () => (slowInfo()?.sentSeq ?? 0) < h.events.lastSeq();
+    let n = 0;
+    // Bounded: 32 KiB events until the kernel's buffers and 64 KiB more are full (a few MiB).
+    while (!cut() && n < 2000) {
+      h.commit(1, 'order.scheduled', 32 * KiB);
+      n++;
+      await fast.waitFor(n);
+    }
+    assert.ok(cut(), `the slow subscriber was cut off (after ${n} events)`);
+    h.commit(20, 'order.scheduled', 32 * KiB);
+    n += 20;
+    await fast.waitFor(n);
+    socket.resume();
+    const closed = await slow.closed;
+    assert.equal(closed.code, 4008);
+    assert.match(closed.reason, /fell behind .*name=slow/);
+    assert.ok(slow.events.length > 0 && slow.events.length < n);
+    assert.deepEqual(seqs(slow.events), range(0, slow.events.length), 'what the slow subscriber got has no gap');
+    assert.deepEqual(seqs(fast.events), range(0, n));
+    // It had acknowledged nothing: reconnecting by name replays everything.
+    const again = await subscribe(h.port, { name: 'slow' });
+    await again.waitFor(n);
+    assert.deepEqual(seqs(again.events), range(0, n));
+    await again.close();
+    await fast.close();
+  });
+});
