@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   send: () => import('./commands/send.js'),
   reprocess: () => import('./commands/reprocess.js'),
   rebuild: () => import('./commands/rebuild.js'),
+  subscribe: () => import('./commands/subscribe.js'),
 };
 
 const USAGE = `usage: pacslink <command> [options]
@@ -41,6 +42,8 @@ commands:
                            convert dead-lettered messages again (engine stopped)
   rebuild [--config FILE] [--data DIR]
                            rebuild the repository from the inbound log (engine stopped)
+  subscribe --url URL [--topics a,b] [--from SEQ] [--name NAME] [--format json|msgpack] [--token T]
+                           print events from a running engine as JSON lines
 `;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

@@ -1,7 +1,9 @@
 /** A test client of WebSocket `/events`: collects events, acknowledges, reports close codes and refusals. */
 import { WebSocket } from 'ws';
 import { unpack, pack } from 'msgpackr';
+import assert from 'node:assert/strict';
 import type { EngineEvent } from '../../src/events/types.js';
+import { MllpClient, readAck } from '../../src/mllp/client.js';
 
 /** A connected test subscriber. */
 export interface TestSubscriber {
@@ -128,3 +130,31 @@ export function range(from: number, to: number): number[] {
   for (let i = from + 1; i <= to; i++) out.push(i);
   return out;
 }
+
+/** An order for a new patient: two events (patient.created, order.scheduled). */
+export function orderMessage(i: number, padBytes = 0): Buffer {
+  const pad = padBytes > 0 ? '^' + 'X'.repeat(padBytes) : '';
+  return Buffer.from(
+    [
+      `MSH|^~\\&|RIS|HOSP|PACS|RAD|20240102120000||ORM^O01^ORM_O01|ORD${i}|P|2.5.1`,
+      `PID|1||P${i}^^^HOSP^MR||ROE^JANE${pad}||19800101|F`,
+      `ORC|NW|PL${i}|FL${i}||SC`,
+      `OBR|1|PL${i}|FL${i}|71020^CHEST XRAY 2 VIEWS^CPT4|||20240102120000|||||||||||ACC${i}|||||||CR`,
+    ].join('\r') + '\r',
+    'latin1',
+  );
+}
+
+/** Sends orders `from..to` (inclusive) on one connection; every ACK must be AA. */
+export async function sendOrders(port: number, from: number, to: number, padBytes = 0): Promise<void> {
+  const client = await MllpClient.connect({ host: '127.0.0.1', port });
+  try {
+    for (let i = from; i <= to; i++) {
+      const ack = readAck(await client.send(orderMessage(i, padBytes)));
+      assert.equal(ack.code, 'AA', `ACK of order ${i}`);
+    }
+  } finally {
+    await client.close();
+  }
+}
+
