@@ -7,7 +7,8 @@ import { Packr } from 'msgpackr';
 import type { EngineEvent } from '../events/types.js';
 import type { EventFormat } from './events-query.js';
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
+// Plain msgpack that any library reads: maps rather than records, undefined as nil.
+const packr = new Packr({ useRecords: false, variableMapSize: true, moreTypes: false, encodeUndefinedAsNil: true });
 
 /** An encoded frame: the bytes or text and whether it is binary. */
 export interface Frame {

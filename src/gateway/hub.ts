@@ -239,7 +239,13 @@ class Hub implements EventHub {
     for (;;) {
       const page = events.range(sub.position, PAGE);
       if (page.length === 0) {
-        this.#goLive(sub);
+        if (sub.position >= events.lastSeq()) {
+          this.#goLive(sub);
+        } else {
+          // Never live with a gap: should the log not show what it reports committed, retry.
+          const t = setTimeout(() => this.#replay(sub), 1);
+          sub.cancel = () => clearTimeout(t);
+        }
         return;
       }
       for (const e of page) {

@@ -5,6 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { open } from 'lmdb';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { MAX_DURABLE_NAMES } from '../../src/gateway/hub.js';
+import { POSITIONS_DB } from '../../src/gateway/events-positions.js';
 import { hubHarness } from './events-harness.js';
 import { range, refusal, seqs, subscribe } from './events-client.js';
 import { until } from '../listener/helpers.js';
@@ -162,7 +167,66 @@ describe('event hub: acknowledgements and durable names', () => {
   });
 });
 
+describe('event hub: stats and metrics', () => {
+  it('lists subscribers for /api/stats and counts them by format in ws_subscribers', async (t) => {
+    const h = await hubHarness();
+    t.after(() => h.close());
+    h.commit(2);
+    const a = await subscribe(h.port, { name: 'a', topics: 'order', format: 'msgpack' });
+    const b = await subscribe(h.port, {});
+    await a.waitFor(2);
+    a.ack(1);
+    await until(() => h.ctx.subscribers().find((s) => s.name === 'a')?.ackedSeq === 1, 'ack');
+    const list = h.ctx.subscribers().sort((x, y) => (x.name ?? '').localeCompare(y.name ?? ''));
+    assert.deepEqual(
+      list.map(({ connectedAt, ...rest }) => (assert.ok(!Number.isNaN(Date.parse(connectedAt))), rest)),
+      [
+        { topics: ['patient', 'visit', 'order', 'report', 'prefetch', 'sync', 'message'], format: 'json', sentSeq: 2, bufferedBytes: 0 },
+        { name: 'a', ackedSeq: 1, topics: ['order'], format: 'msgpack', sentSeq: 2, bufferedBytes: 0 },
+      ],
+    );
+    const gauge = async (): Promise<Array<[string | number | undefined, number]>> =>
+      (await h.metrics.registry.getSingleMetric('pacslink_ws_subscribers')!.get()).values.map((v) => [v.labels.format, v.value]);
+    assert.deepEqual((await gauge()).sort(), [['json', 1], ['msgpack', 1]]);
+    await a.close();
+    await b.close();
+    await until(() => h.ctx.subscribers().length === 0, 'both gone');
+    assert.deepEqual((await gauge()).sort(), [['json', 0], ['msgpack', 0]]);
+  });
+
+  it('sends msgpack events as plain maps (not msgpackr records)', async (t) => {
+    const h = await hubHarness();
+    t.after(() => h.close());
+    h.commit(1);
+    const ws = new WebSocket(`ws://127.0.0.1:${h.port}/events?from=0&format=msgpack`);
+    const [data, binary] = await new Promise<[Buffer, boolean]>((resolve) => ws.once('message', (d: Buffer, b: boolean) => resolve([d, b])));
+    assert.equal(binary, true);
+    assert.equal(data[0], 0x85, 'a fixmap of the five event fields');
+    ws.close();
+  });
+});
+
 describe('event hub: refused upgrades', () => {
+  it('refuses a new durable name 403 once the limit of names is reached; known names still connect', async (t) => {
+    const h0 = await hubHarness();
+    const dir = h0.dir;
+    await h0.stop();
+    const env = open({ path: join(dir, 'repository'), maxDbs: 16 });
+    const db = env.openDB<{ acked: number; updatedAt: string }, string>(POSITIONS_DB, { encoding: 'msgpack' });
+    await env.transaction(() => {
+      for (let i = 0; i < MAX_DURABLE_NAMES; i++) db.put(`name-${i}`, { acked: 0, updatedAt: new Date().toISOString() });
+    });
+    await env.close();
+    const h = await hubHarness({}, { dir });
+    t.after(() => h.close());
+    const r = await refusal(h.port, { name: 'one-too-many' });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error.code, 'too-many-names');
+    const known = await subscribe(h.port, { name: 'name-7' });
+    await known.close();
+  });
+
+
   it('answers 401 without a valid token, 403 without the subscribe role, 400 naming the bad parameter', async (t) => {
     const h = await hubHarness({ tokens: TOKENS });
     t.after(() => h.close());
