@@ -250,10 +250,13 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   const stop = (): void => controller.abort();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // A reader that goes away (`pacslink subscribe | head`) ends the subscription quietly.
+  io.stdout.on('error', stop);
   try {
     return await subscribeUntil(options, io.stdout, io.stderr, controller.signal);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    io.stdout.off('error', stop);
   }
 }

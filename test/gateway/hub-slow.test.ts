@@ -47,4 +47,24 @@ describe('event hub: slow subscribers', () => {
     await again.close();
     await fast.close();
   });
+
+  it('terminates a cut-off subscriber that does not take its close frame', { timeout: 60_000 }, async (t) => {
+    const h = await hubHarness({ subscriberBufferBytes: 64 * KiB });
+    t.after(() => h.close());
+    const slow = await subscribe(h.port, {});
+    (slow.ws as unknown as { _socket: Socket })._socket.pause();
+    let n = 0;
+    while (h.gateway.hub.subscribers()[0]!.sentSeq === h.events.lastSeq() && n < 2000) {
+      h.commit(1, 'order.scheduled', 32 * KiB);
+      n++;
+      await new Promise((r) => setImmediate(r));
+    }
+    // The reader never resumes: the server drops the connection after its grace period.
+    const deadline = Date.now() + 20_000;
+    while (h.gateway.hub.subscribers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.gateway.hub.subscribers().length, 0, 'the unresponsive subscriber is gone');
+    const gauge = await h.metrics.registry.getSingleMetric('pacslink_ws_subscribers')!.get();
+    assert.deepEqual(gauge.values.map((v) => [v.labels.format, v.value]), [['json', 0]]);
+    slow.ws.terminate();
+  });
 });
