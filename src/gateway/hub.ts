@@ -309,8 +309,11 @@ class Hub implements EventHub {
     }
   }
 
-  /** Leaves the server topics (a live subscriber) and stops any replay step. */
-  #detach(sub: Subscriber): void {
+  /**
+   * Leaves the server topics (a live subscriber) and stops any replay step. `closed`: the
+   * socket is gone (the adapter dropped its topics; none of its methods may be called).
+   */
+  #detach(sub: Subscriber, closed = false): void {
     sub.cancel?.();
     sub.cancel = undefined;
     if (sub.state === 'live') {
@@ -319,7 +322,7 @@ class Hub implements EventHub {
       for (const t of sub.topics) {
         const key = `${sub.format}:${t}`;
         this.#liveCount.set(key, (this.#liveCount.get(key) ?? 1) - 1);
-        sub.conn.unsubscribe(key);
+        if (!closed) sub.conn.unsubscribe(key);
       }
     }
     sub.state = 'closing';
@@ -395,7 +398,7 @@ class Hub implements EventHub {
   #closed_(conn: WsConnection): void {
     const sub = this.#subs.get(conn.id);
     if (sub === undefined) return;
-    this.#detach(sub);
+    this.#detach(sub, true);
     if (sub.killTimer !== undefined) clearTimeout(sub.killTimer);
     this.#subs.delete(conn.id);
     this.#ctx.metrics.wsSubscribers.dec({ format: sub.format });
