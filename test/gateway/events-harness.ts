@@ -14,7 +14,8 @@ import { Authenticator } from '../../src/gateway/auth.js';
 import type { GatewayContext } from '../../src/gateway/context.js';
 import { startGateway, type Gateway } from '../../src/gateway/gateway.js';
 import type { GatewayInput } from '../../src/gateway/options.js';
-import type { GatewayAdapter } from '../../src/gateway/port.js';
+import type { GatewayAdapter, GatewayImpl } from '../../src/gateway/port.js';
+import { loadUwsAdapter } from '../../src/gateway/uws-adapter.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics, type EngineMetrics } from '../../src/metrics.js';
 import type { InboundLog } from '../../src/queue/types.js';
@@ -88,3 +89,14 @@ export async function hubHarness(
   };
   return h;
 }
+
+const uwsError = await loadUwsAdapter().then(
+  () => undefined,
+  (err: Error) => err.message,
+);
+
+/** Each gateway adapter, with a skip reason when it cannot load here. */
+export const ADAPTERS: ReadonlyArray<{ impl: GatewayImpl; load: () => Promise<GatewayAdapter>; skip: string | false }> = [
+  { impl: 'ws', load: async () => wsAdapter, skip: false },
+  { impl: 'uws', load: loadUwsAdapter, skip: uwsError !== undefined ? `uWebSockets.js cannot load: ${uwsError}` : false },
+];
