@@ -33,7 +33,7 @@ import type { GatewayContext, SubscriberInfo } from './context.js';
 import { decodeAck, encodeEvent } from './events-codec.js';
 import { PositionStore } from './events-positions.js';
 import { FORMATS, parseSubscribeQuery, topicOf, type EventFormat, type SubscribeRequest } from './events-query.js';
-import type { GatewayResponse, GatewayServer, UpgradeDecision, WsConnection, WsHandlers } from './port.js';
+import type { GatewayRequest, GatewayResponse, GatewayServer, UpgradeDecision, WsConnection, WsHandlers } from './port.js';
 
 /** The event hub as the gateway wires it. */
 export interface EventHub {
@@ -128,14 +128,14 @@ class Hub implements EventHub {
       this.#lagTimer.unref();
     }
     this.handlers = {
-      upgrade: (request) => this.#upgrade(request.query, request),
+      upgrade: (request) => this.#upgrade(request),
       open: (conn, context) => this.#open(conn, context as SubscribeRequest),
       message: (conn, data, binary) => this.#message(conn, data, binary),
       drain: (conn) => {
         const sub = this.#subs.get(conn.id);
         if (sub?.state === 'paused') this.#resume(sub);
       },
-      close: (conn) => this.#closed_(conn),
+      close: (conn) => this.#onClose(conn),
     };
   }
 
@@ -170,15 +170,16 @@ class Hub implements EventHub {
     await this.#positions?.close();
   }
 
-  #upgrade(query: URLSearchParams, request: Parameters<WsHandlers<unknown>['upgrade']>[0]): UpgradeDecision<unknown> {
+  #upgrade(request: GatewayRequest): UpgradeDecision<unknown> {
     const events = this.#events;
-    if (events === undefined || this.#closed) return refuse(503, 'unavailable', 'events are not served: the converter is disabled');
+    if (events === undefined) return refuse(503, 'unavailable', 'events are not served: the converter is disabled');
+    if (this.#closed) return refuse(503, 'unavailable', 'the engine is shutting down');
     const auth = this.#ctx.auth.authenticate(request, true);
     if (!auth.ok) return refuse(401, 'unauthorized', auth.message);
     if (!hasRole(auth.principal, 'subscribe')) {
       return refuse(403, 'forbidden', `token "${auth.principal.name}" does not have the subscribe role`);
     }
-    const parsed = parseSubscribeQuery(query);
+    const parsed = parseSubscribeQuery(request.query);
     if (!parsed.ok) return refuse(400, 'bad-request', parsed.message);
     const r = parsed.request;
     const last = events.lastSeq();
@@ -197,7 +198,7 @@ class Hub implements EventHub {
   #open(conn: WsConnection, r: SubscribeRequest): void {
     const events = this.#events;
     if (events === undefined || this.#closed) {
-      conn.end(1001, 'server shutting down');
+      conn.end(1000, 'the engine is shutting down');
       return;
     }
     const last = events.lastSeq();
@@ -395,7 +396,7 @@ class Hub implements EventHub {
     }
   }
 
-  #closed_(conn: WsConnection): void {
+  #onClose(conn: WsConnection): void {
     const sub = this.#subs.get(conn.id);
     if (sub === undefined) return;
     this.#detach(sub, true);
