@@ -220,8 +220,12 @@ async function runRow(adapter: GatewayAdapter, subscribers: number, o: Required<
       cutOff,
     };
   } finally {
-    child.send({ quit: true } satisfies ToClient);
-    await once(child, 'exit');
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      if (child.connected) child.send({ quit: true } satisfies ToClient);
+      else child.kill();
+      await exited;
+    }
     await p.gateway.close();
     await p.env.close();
     await rm(p.dir, { recursive: true, force: true });
