@@ -15,7 +15,7 @@
  *
  * Slow subscribers. After each publish, a live subscriber whose send buffer holds more than
  * `http.subscriberBufferBytes` is closed 4008 with a reason saying where to resume, and
- * terminated if it does not close within a second; the engine and the other subscribers
+ * terminated if it does not close within 5 s; the engine and the other subscribers
  * never wait for it.
  *
  * Durable subscribers (`name=`): the acknowledged seq is kept in the repository
@@ -69,7 +69,7 @@ const REPLAY_PAUSE_BYTES = 256 * 1024;
 /** How often a paused replay re-checks the buffer when no drain is reported (ms). */
 const DRAIN_POLL_MS = 25;
 /** A subscriber told to close that has not closed by then is terminated (ms). */
-const CLOSE_GRACE_MS = 2000;
+const CLOSE_GRACE_MS = 5000;
 /** How often the lag gauge of every durable name is refreshed (ms). */
 const LAG_REFRESH_MS = 1000;
 

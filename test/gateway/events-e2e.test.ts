@@ -134,6 +134,8 @@ for (const { impl: adapter, skip } of ADAPTERS) {
         await fast.waitFor(2 * n);
       }
       assert.ok(cut(), `the slow subscriber was cut off (after ${n} orders)`);
+      // It reads again (within the grace period), so it gets the close frame behind its data.
+      socket.resume();
       for (let i = 0; i < 20; i++) {
         n++;
         assert.equal(readAck(await client.send(orderMessage(n, 32 * KiB))).code, 'AA', 'ACKs keep coming');
@@ -141,7 +143,6 @@ for (const { impl: adapter, skip } of ADAPTERS) {
       await client.close();
       await fast.waitFor(2 * n);
       assert.deepEqual(seqs(fast.events), range(0, 2 * n));
-      socket.resume();
       const closed = await slow.closed;
       assert.equal(closed.code, 4008);
       assert.match(closed.reason, /fell behind/);
