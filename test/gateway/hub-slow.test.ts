@@ -53,6 +53,24 @@ for (const { impl, load, skip } of ADAPTERS) {
       await fast.close();
     });
 
+    it('replays a backlog far larger than the send-buffer limit at the reader\'s pace, without cutting it off', { timeout: 60_000 }, async (t) => {
+      const h = await hubHarness({ subscriberBufferBytes: 64 * KiB });
+      t.after(() => h.close());
+      for (let i = 0; i < 40; i++) h.commit(50, 'order.scheduled', 8 * KiB);
+      const reader = await subscribe(h.port, { from: 0 });
+      const socket = (reader.ws as unknown as { _socket: Socket })._socket;
+      // A reader that stops now and then: the replay waits for it instead of cutting it off.
+      socket.pause();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(reader.events.length < 2000, 'the replay did not run ahead of a stopped reader');
+      socket.resume();
+      await reader.waitFor(2000);
+      h.commit(5);
+      await reader.waitFor(2005);
+      assert.deepEqual(seqs(reader.events), range(0, 2005));
+      await reader.close();
+    });
+
     it('terminates a cut-off subscriber that does not take its close frame', { timeout: 60_000 }, async (t) => {
       const h = await hubHarness({ subscriberBufferBytes: 64 * KiB });
       t.after(() => h.close());
