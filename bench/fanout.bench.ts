@@ -16,7 +16,7 @@
  *   delivery to every subscriber.
  *
  * `node dist/bench/fanout.bench.js [--subscribers 1,10,100] [--adapters uws,ws] [--events 5000]
- * [--rate 1000] [--latency-seconds 2]` prints a table and writes bench/results/fanout.json.
+ * [--rate 1000] [--latency-seconds 2] [--format json|msgpack]` prints a table and writes bench/results/fanout.json.
  * Importers call {@link runFanout}.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -27,12 +27,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { open, type RootDatabase } from 'lmdb';
+import { unpack } from 'msgpackr';
 import { WebSocket } from 'ws';
 import { resolveEngineOptions } from '../src/config.js';
 import type { ConversionStore } from '../src/converter/stage.js';
 import { openEventLog, type EventLog } from '../src/events/log.js';
 import { Authenticator } from '../src/gateway/auth.js';
 import type { GatewayContext } from '../src/gateway/context.js';
+import type { EventFormat } from '../src/gateway/events-query.js';
 import { startGateway, type Gateway } from '../src/gateway/gateway.js';
 import type { GatewayAdapter, GatewayImpl } from '../src/gateway/port.js';
 import { loadUwsAdapter } from '../src/gateway/uws-adapter.js';
@@ -58,11 +60,14 @@ export interface FanoutOptions {
   rate?: number;
   /** Length of the latency phase (s). Default 2. */
   latencySeconds?: number;
+  /** Wire format of the subscribers. Default `json`. */
+  format?: EventFormat;
 }
 
 /** One adapter at one subscriber count. */
 export interface FanoutRow {
   adapter: GatewayImpl;
+  format: EventFormat;
   subscribers: number;
   /** Events in the throughput phase. */
   events: number;
@@ -166,7 +171,7 @@ async function runRow(adapter: GatewayAdapter, subscribers: number, o: Required<
   const child = fork(SELF, ['--client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const send = (m: ToClient): void => void child.send(m);
-    send({ connect: `ws://127.0.0.1:${p.gateway.port}/events?format=json`, count: subscribers });
+    send({ connect: `ws://127.0.0.1:${p.gateway.port}/events?format=${o.format}`, count: subscribers });
     await nextMessage(child);
     while (p.gateway.hub.subscribers().length < subscribers) await tick();
     let cutOff = 0;
@@ -210,6 +215,7 @@ async function runRow(adapter: GatewayAdapter, subscribers: number, o: Required<
     const sorted = r2.latencies.sort((a, b) => a - b);
     return {
       adapter: p.gateway.impl,
+      format: o.format,
       subscribers,
       events: o.events,
       eventsPerSec: Math.round(eventsPerSec),
@@ -240,6 +246,7 @@ export async function runFanout(options: FanoutOptions = {}): Promise<FanoutResu
     events: options.events ?? 5000,
     rate: options.rate ?? 1000,
     latencySeconds: options.latencySeconds ?? 2,
+    format: options.format ?? 'json',
   };
   const adapters: GatewayAdapter[] = [];
   const unavailable: FanoutResult['unavailable'] = [];
@@ -262,8 +269,8 @@ export async function runFanout(options: FanoutOptions = {}): Promise<FanoutResu
 
 /** The result as a table. */
 export function formatFanout(result: FanoutResult): string {
-  const head = ['adapter', 'subscribers', 'events/s', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'cut off'];
-  const lines = result.rows.map((r) => [r.adapter, r.subscribers, r.eventsPerSec, r.deliveriesPerSec, r.p50Ms, r.p99Ms, r.maxMs, r.cutOff].map(String));
+  const head = ['adapter', 'format', 'subscribers', 'events/s', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'cut off'];
+  const lines = result.rows.map((r) => [r.adapter, r.format, r.subscribers, r.eventsPerSec, r.deliveriesPerSec, r.p50Ms, r.p99Ms, r.maxMs, r.cutOff].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [fmt(head), ...lines.map(fmt)];
@@ -303,9 +310,9 @@ function clientMain(): void {
       ws.on('close', (code) => {
         if (code !== 1001 && code !== 1005 && code !== 1006) reply({ failed: `a subscriber was closed ${code}` });
       });
-      ws.on('message', (data: Buffer) => {
+      ws.on('message', (data: Buffer, binary: boolean) => {
         const now = performance.timeOrigin + performance.now();
-        const event = JSON.parse(data.toString('utf8')) as { seq: number; time: string };
+        const event = (binary ? unpack(data) : JSON.parse(data.toString('utf8'))) as { seq: number; time: string };
         if (expect === undefined || event.seq < expect.from || event.seq > expect.to) return;
         if (firstMs === 0) firstMs = now;
         if (expect.latency) latencies.push(now - Date.parse(event.time));
@@ -327,6 +334,7 @@ async function main(): Promise<void> {
       events: { type: 'string' },
       rate: { type: 'string' },
       'latency-seconds': { type: 'string' },
+      format: { type: 'string' },
     },
     strict: true,
   });
@@ -338,6 +346,7 @@ async function main(): Promise<void> {
   if (values.events !== undefined) options.events = Number(values.events);
   if (values.rate !== undefined) options.rate = Number(values.rate);
   if (values['latency-seconds'] !== undefined) options.latencySeconds = Number(values['latency-seconds']);
+  if (values.format !== undefined) options.format = values.format as EventFormat;
   const result = await runFanout(options);
   process.stdout.write(formatFanout(result));
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
