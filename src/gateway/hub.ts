@@ -86,6 +86,8 @@ interface Subscriber {
   position: number;
   /** Last seq acknowledged (0 if none). */
   acked: number;
+  /** Seq of the last event of its topics sent while replaying (live ones: see #lastMatching). */
+  lastMatching: number;
   /** Cancels a scheduled replay step or drain poll. */
   cancel: (() => void) | undefined;
   killTimer: NodeJS.Timeout | undefined;
@@ -104,6 +106,8 @@ class Hub implements EventHub {
   readonly #byName = new Map<string, Subscriber>();
   /** Live subscribers per server topic `FORMAT:TOPIC`. */
   readonly #liveCount = new Map<string, number>();
+  /** Seq of the last event published per server topic. */
+  readonly #lastByKey = new Map<string, number>();
   #live = 0;
   readonly #limit: number;
   readonly #pauseBytes: number;
@@ -222,6 +226,7 @@ class Hub implements EventHub {
       state: 'replay',
       position,
       acked: position,
+      lastMatching: position,
       cancel: undefined,
       killTimer: undefined,
     };
@@ -258,6 +263,7 @@ class Hub implements EventHub {
             return;
           }
           sub.position = e.seq;
+          sub.lastMatching = e.seq;
           if (status === 'buffered' && sub.conn.bufferedAmount() >= this.#pauseBytes) {
             this.#pause(sub);
             return;
@@ -318,6 +324,7 @@ class Hub implements EventHub {
     sub.cancel?.();
     sub.cancel = undefined;
     if (sub.state === 'live') {
+      sub.lastMatching = this.#lastMatching(sub);
       sub.position = this.#publishedSeq;
       this.#live--;
       for (const t of sub.topics) {
@@ -363,6 +370,7 @@ class Hub implements EventHub {
           if ((this.#liveCount.get(key) ?? 0) === 0) continue;
           const frame = encodeEvent(e, format);
           server.publish(key, frame.data, frame.binary);
+          this.#lastByKey.set(key, e.seq);
         }
       }
     }
@@ -387,13 +395,29 @@ class Hub implements EventHub {
       this.#endWith(sub, CloseCode.BadAck, `ack ${ack.seq} is beyond the last event sent (${sent})`);
       return;
     }
-    if (ack.seq <= sub.acked) return;
-    sub.acked = ack.seq;
+    // Acknowledging the last event sent of its topics also acknowledges the events of other
+    // topics after it, so a subscriber of a quiet topic does not look ever further behind.
+    const acked = ack.seq === this.#lastMatching(sub) ? sent : ack.seq;
+    if (acked <= sub.acked) return;
+    sub.acked = acked;
     // After a takeover the name belongs to the new connection: the old one's acks are stale.
     if (sub.name !== undefined && this.#byName.get(sub.name) === sub && !this.#closed) {
-      this.#positions!.set(sub.name, ack.seq);
-      this.#setLag(sub.name, ack.seq);
+      this.#positions!.set(sub.name, acked);
+      this.#setLag(sub.name, acked);
     }
+  }
+
+  /**
+   * Seq of the last event of `sub`'s topics that was sent to it. A live subscriber gets every
+   * publish on its server topics, and anything published there before it went live is at or
+   * before its replay's last event.
+   */
+  #lastMatching(sub: Subscriber): number {
+    let last = sub.lastMatching;
+    if (sub.state === 'live') {
+      for (const t of sub.topics) last = Math.max(last, this.#lastByKey.get(`${sub.format}:${t}`) ?? 0);
+    }
+    return last;
   }
 
   #onClose(conn: WsConnection): void {

@@ -130,6 +130,29 @@ for (const { impl, load, skip } of ADAPTERS) {
       await c.close();
     });
 
+    it('acknowledging the last event of its topics also acknowledges the other topics\' events after it', async (t) => {
+      const h = await hubHarness();
+      t.after(() => h.close());
+      h.commit(2, 'report.created');
+      h.commit(5, 'order.updated');
+      const sub = await subscribe(h.port, { name: 'reports', topics: 'report' });
+      await sub.waitFor(2);
+      const info = () => h.gateway.hub.subscribers()[0]!;
+      await until(() => info().sentSeq === 7, 'replayed past the orders');
+      sub.ack(1);
+      await until(() => info().ackedSeq === 1, 'ack 1');
+      sub.ack(2);
+      await until(() => info().ackedSeq === 7, 'ack 2 covers the orders after it');
+      h.commit(1, 'report.updated');
+      h.commit(3, 'order.updated');
+      await sub.waitFor(3);
+      sub.ack(8, true);
+      await until(() => info().ackedSeq === 11, 'live: ack 8 covers the orders after it');
+      const lag = await h.metrics.registry.getSingleMetric('pacslink_ws_subscriber_lag')!.get();
+      assert.deepEqual(lag.values.map((v) => v.value), [0]);
+      await sub.close();
+    });
+
     it('a second connection with the same name takes over; the first is closed 4009', async (t) => {
       const h = await hubHarness();
       t.after(() => h.close());
