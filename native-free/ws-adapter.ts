@@ -25,10 +25,22 @@ import type {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const EMPTY = new Uint8Array(0);
+const LENGTH_REQUIRED = 'request bodies need a content-length (chunked transfer encoding is not accepted)';
 
 /** The error JSON of INTERFACE.md, for answers the adapter gives itself. */
 export function errorResponse(status: number, code: string, message: string): GatewayResponse {
   return { status, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ error: { code, message } }) };
+}
+
+/** `reason` cut to the 123 bytes of UTF-8 a close frame holds, on a character boundary. */
+function closeReason(reason: string): string {
+  // At most 3 bytes per UTF-16 unit: 41 units always fit.
+  if (reason.length <= 41) return reason;
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.length <= 123) return reason;
+  let end = 123;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
 }
 
 function headersOf(req: IncomingMessage): Record<string, string> {
@@ -144,7 +156,7 @@ class WsConn implements WsConnection {
   }
 
   end(code: number, reason: string): void {
-    if (!this.closed) this.socket.close(code, reason);
+    if (!this.closed) this.socket.close(code, closeReason(reason));
   }
 
   terminate(): void {
@@ -162,6 +174,8 @@ class WsServer implements GatewayServer {
   readonly #conns = new Set<WsConn>();
   readonly #heartbeat: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  /** Set by close(): called when the last connection is removed. */
+  #emptied: (() => void) | undefined;
 
   constructor(http: Server, wss: WebSocketServer, options: GatewayServeOptions<unknown>) {
     this.#http = http;
@@ -197,6 +211,7 @@ class WsServer implements GatewayServer {
       if (set?.size === 0) this.#topics.delete(t);
     }
     conn.topics.clear();
+    if (this.#conns.size === 0) this.#emptied?.();
   }
 
   publish(topic: string, data: string | Uint8Array, binary: boolean): void {
@@ -223,7 +238,18 @@ class WsServer implements GatewayServer {
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
-      this.#http.close(() => resolve());
+      // Upgraded sockets are no longer the HTTP server's: wait for their close events too.
+      let listening = true;
+      const check = (): void => {
+        if (listening || this.#conns.size > 0) return;
+        clearTimeout(force);
+        resolve();
+      };
+      this.#emptied = check;
+      this.#http.close(() => {
+        listening = false;
+        check();
+      });
       this.#http.closeIdleConnections();
       for (const conn of this.#conns) conn.end(1001, 'server shutting down');
       // Peers that do not answer the close frame are dropped.
@@ -247,8 +273,12 @@ export const wsAdapter: GatewayAdapter = {
       void (async () => {
         let response: GatewayResponse;
         try {
-          const body = await readBody(req, options.maxBodyBytes);
-          if (body === undefined) {
+          // As the uWS adapter (whose build cannot read chunked bodies): one behaviour for clients.
+          const body = req.headers['transfer-encoding'] !== undefined ? null : await readBody(req, options.maxBodyBytes);
+          if (body === null) {
+            response = errorResponse(411, 'length-required', LENGTH_REQUIRED);
+            res.shouldKeepAlive = false;
+          } else if (body === undefined) {
             response = errorResponse(413, 'payload-too-large', `request body is larger than ${options.maxBodyBytes} bytes`);
             res.shouldKeepAlive = false;
           } else {
@@ -271,7 +301,9 @@ export const wsAdapter: GatewayAdapter = {
           },
           onRequest,
         );
-    const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes, perMessageDeflate: false });
+    // Headroom over maxMessageBytes, as in the uWS adapter: an oversized message up to it is
+    // closed 1009 with a reason by the message callback (ws itself closes 1009 without one).
+    const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes * 16, perMessageDeflate: false });
     // Set once listening; an upgrade that races the listen callback is dropped.
     const bound: { server?: WsServer } = {};
     let nextId = 1;
@@ -316,6 +348,10 @@ export const wsAdapter: GatewayAdapter = {
           });
           ws.on('message', (data: Buffer, binary: boolean) => {
             conn.alive = true;
+            if (data.length > options.maxMessageBytes) {
+              conn.end(1009, `message larger than ${options.maxMessageBytes} bytes`);
+              return;
+            }
             guard('message', () => options.ws.message(conn, data, binary));
           });
           socket.on('drain', () => {

@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   send: () => import('./commands/send.js'),
   reprocess: () => import('./commands/reprocess.js'),
   rebuild: () => import('./commands/rebuild.js'),
+  prefetch: () => import('./commands/prefetch.js'),
   subscribe: () => import('./commands/subscribe.js'),
 };
 
@@ -42,6 +43,8 @@ commands:
                            convert dead-lettered messages again (engine stopped)
   rebuild [--config FILE] [--data DIR]
                            rebuild the repository from the inbound log (engine stopped)
+  prefetch --date YYYY-MM-DD [--config FILE] [--data DIR] [--token TOKEN]
+                           run the daily pre-fetch for a date now (through the engine when it runs)
   subscribe --url URL [--topics a,b] [--from SEQ] [--name NAME] [--format json|msgpack] [--token T]
                            print events from a running engine as JSON lines
 `;

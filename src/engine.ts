@@ -18,17 +18,19 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions } from './config.js';
 import type { Converter } from './converter/converter.js';
+import type { DailyScheduler } from './workflows/scheduler.js';
 import type { ConversionStore } from './converter/stage.js';
 import { claimDataDir } from './data-lock.js';
 import { Authenticator } from './gateway/auth.js';
 import type { GatewayContext } from './gateway/context.js';
-import { startGateway, type Gateway } from './gateway/gateway.js';
+import { startGateway, type Gateway, type LoadNativeAdapter } from './gateway/gateway.js';
 import { AppendGate } from './listener/append-gate.js';
 import { MllpListener } from './listener/server.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type EngineMetrics } from './metrics.js';
 import type { LmdbInboundLog } from './queue/lmdb-log.js';
 import type { InboundLog } from './queue/types.js';
+import type { WorkflowsApi } from './workflows/types.js';
 
 /** Opens the inbound log; the default opens the LMDB log under `DIR/inbound`. */
 export type OpenInboundLog = (options: EngineOptions) => Promise<InboundLog>;
@@ -41,6 +43,8 @@ export interface EngineDeps {
   metrics?: EngineMetrics;
   /** Default: the LMDB inbound log in `DIR/inbound`. */
   openLog?: OpenInboundLog;
+  /** Default: loads uWebSockets.js (`http.adapter` "auto" or "uws"). */
+  loadNativeGateway?: LoadNativeAdapter;
 }
 
 /** Ports chosen at start, as written to `ports.json`. */
@@ -63,6 +67,8 @@ export interface Engine {
   readonly store: ConversionStore | undefined;
   /** The HTTP/WebSocket gateway. */
   readonly gateway: Gateway;
+  /** The daily pre-fetch on demand (when the converter runs); its scheduler runs with the engine. */
+  readonly workflows: WorkflowsApi | undefined;
   /** Graceful stop: stop accepting, finish in-flight messages and ACKs, close storage. Idempotent. */
   stop(): Promise<void>;
 }
@@ -100,6 +106,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     throw err;
   }
   const converter = conversion?.converter;
+  const scheduler = converter === undefined ? undefined : startDailyPrefetch(options, conversion!.store, converter, logger);
   const gate = new AppendGate(log, options.logHighWaterBytes);
   const shared = {
     ackControlIdPrefix: options.ackControlIdPrefix,
@@ -116,7 +123,9 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     }
   } catch (err) {
     await Promise.all(started.map((l) => l.close(0)));
+    const schedulerStopped = scheduler?.stop();
     await converter?.stop();
+    await schedulerStopped;
     await conversion?.store.repository.close();
     await log.close();
     await release();
@@ -128,7 +137,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     log,
     store: conversion?.store,
     converter,
-    workflows: undefined,
+    workflows: conversion?.store.workflows?.api,
     metrics,
     logger,
     auth: new Authenticator(options.http.tokens),
@@ -141,10 +150,12 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   };
   let gateway: Gateway;
   try {
-    gateway = await startGateway(ctx);
+    gateway = await startGateway(ctx, undefined, deps.loadNativeGateway);
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close(0)));
+    const schedulerStopped = scheduler?.stop();
     await converter?.stop();
+    await schedulerStopped;
     await conversion?.store.repository.close();
     await log.close();
     await release();
@@ -183,8 +194,11 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
       await Promise.all(listeners.map((l) => l.close(options.shutdownTimeoutMs)));
       stopped = true;
       await gateway.close();
+      // Stopped together: a run waiting for the converter to catch up is released by its stop.
+      const schedulerStopped = scheduler?.stop();
       if (conversion !== undefined) {
         await conversion.converter.stop();
+        await schedulerStopped;
         await conversion.store.repository.close();
       }
       await log.close();
@@ -193,7 +207,23 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     })();
     return stopping;
   };
-  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, gateway, stop };
+  const workflows = conversion?.store.workflows?.api;
+  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, gateway, workflows, stop };
+}
+
+/** Starts the daily pre-fetch scheduler (when enabled); each run first lets the converter catch up. */
+function startDailyPrefetch(options: EngineOptions, store: ConversionStore, converter: Converter, logger: Logger): DailyScheduler | undefined {
+  const wf = store.workflows;
+  if (wf === undefined || !options.workflows.prefetch.daily.enabled) return undefined;
+  const scheduler = wf.scheduler({
+    beforeRun: () => converter.idle(),
+    onRun: (day, outcome) => {
+      if ('error' in outcome) logger.error('daily pre-fetch run failed; retrying', { day, error: (outcome.error as Error).message ?? String(outcome.error) });
+      else logger.info('daily pre-fetch run done', { day, date: outcome.result.date, requested: outcome.result.requested, suppressed: outcome.result.suppressed });
+    },
+  });
+  void scheduler.start();
+  return scheduler;
 }
 
 /** Distinct MSH-9 values labelled in `converter_messages_total`; any further one is `other`. */

@@ -26,14 +26,21 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** Loads the native adapter or throws why it cannot (replaceable in tests). */
+export type LoadNativeAdapter = () => Promise<GatewayAdapter>;
+
 /**
  * Picks the adapter for `choice`: `uws` must load, `ws` is native-free, `auto` tries
- * uWebSockets.js and falls back with a warning that says why.
+ * uWebSockets.js (through `load`) and falls back with a warning that says why.
  */
-export async function chooseAdapter(choice: GatewayOptions['adapter'], logger: Logger): Promise<GatewayAdapter> {
+export async function chooseAdapter(
+  choice: GatewayOptions['adapter'],
+  logger: Logger,
+  load: LoadNativeAdapter = loadUwsAdapter,
+): Promise<GatewayAdapter> {
   if (choice === 'ws') return wsAdapter;
   try {
-    return await loadUwsAdapter();
+    return await load();
   } catch (err) {
     if (choice === 'uws') throw new Error(`http.adapter "uws": uWebSockets.js cannot load: ${(err as Error).message}`, { cause: err });
     logger.warn('uWebSockets.js cannot load; serving HTTP and WebSocket with the native-free ws adapter', {
@@ -43,10 +50,13 @@ export async function chooseAdapter(choice: GatewayOptions['adapter'], logger: L
   }
 }
 
-/** Starts the gateway over `ctx` (ctx.subscribers is bound to the hub here). */
-export async function startGateway(ctx: GatewayContext, adapter?: GatewayAdapter): Promise<Gateway> {
+/**
+ * Starts the gateway over `ctx` (ctx.subscribers is bound to the hub here), through `adapter`
+ * or the one `http.adapter` chooses (`loadNative` loads uWebSockets.js).
+ */
+export async function startGateway(ctx: GatewayContext, adapter?: GatewayAdapter, loadNative?: LoadNativeAdapter): Promise<Gateway> {
   const options = ctx.options.http;
-  const chosen = adapter ?? (await chooseAdapter(options.adapter, ctx.logger));
+  const chosen = adapter ?? (await chooseAdapter(options.adapter, ctx.logger, loadNative));
   const hub = createEventHub(ctx);
   ctx.subscribers = () => hub.subscribers();
   const server: GatewayServer = await chosen.serve({

@@ -70,6 +70,10 @@ describe('pacslink start / send', () => {
     const badConfig = await pacslink(['start', '--mllp', 'nonsense']);
     assert.equal(badConfig.code, 2);
     assert.match(badConfig.stderr, /--mllp must be HOST:PORT/);
+    // HTTP beyond loopback without tokens is refused before anything binds.
+    const open = await pacslink(['start', '--data', join(dir, 'never'), '--mllp', '127.0.0.1:0', '--http', '0.0.0.0:0']);
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /http binds 0\.0\.0\.0, beyond loopback, without tokens: add http\.tokens/);
 
     child.kill('SIGTERM');
     const [code] = await exited;
