@@ -38,7 +38,9 @@ let socket: WebSocket | undefined;
 /** What a PACS would do with each event: here, print a line (no patient data). */
 function handle(event: PacslinkEvent): void {
   const order = event.data.order as { accession?: string; status?: string } | undefined;
-  const detail = order !== undefined ? ` accession=${order.accession ?? ''} status=${order.status ?? ''}` : '';
+  let detail = '';
+  if (order?.accession !== undefined) detail += ` accession=${order.accession}`;
+  if (order?.status !== undefined) detail += ` status=${order.status}`;
   console.log(`${event.seq} ${event.type} message=${event.messageSeq}${detail}`);
 }
 
