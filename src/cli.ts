@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   reprocess: () => import('./commands/reprocess.js'),
   rebuild: () => import('./commands/rebuild.js'),
   prefetch: () => import('./commands/prefetch.js'),
+  subscribe: () => import('./commands/subscribe.js'),
 };
 
 const USAGE = `usage: pacslink <command> [options]
@@ -44,6 +45,8 @@ commands:
                            rebuild the repository from the inbound log (engine stopped)
   prefetch --date YYYY-MM-DD [--config FILE] [--data DIR] [--token TOKEN]
                            run the daily pre-fetch for a date now (through the engine when it runs)
+  subscribe --url URL [--topics a,b] [--from SEQ] [--name NAME] [--format json|msgpack] [--token T]
+                           print events from a running engine as JSON lines
 `;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
