@@ -13,6 +13,7 @@ import { Piscina } from 'piscina';
 import type { RootDatabase } from 'lmdb';
 import type { EventLog } from '../events/log.js';
 import type { Logger } from '../log.js';
+import type { PoolStats } from '../metrics.js';
 import type { InboundLog } from '../queue/types.js';
 import { Applier, type ApplyTarget, type CommittedRange } from './applier.js';
 import type { ConversionError } from './changes.js';
@@ -207,6 +208,22 @@ export class Converter {
       inFlight: this.#dispatcher.outstanding,
       peakInFlight: this.#dispatcher.peakOutstanding,
       peakWaiting: this.#applier.peakWaiting,
+    };
+  }
+
+  /**
+   * The worker pool's state for the metrics (read on scrape): threads, tasks queued for a
+   * worker, Piscina's utilisation estimate, ranges in flight. Undefined without a pool
+   * (a runner injected by tests).
+   */
+  poolStats(): PoolStats | undefined {
+    const pool = this.#pool;
+    if (pool === undefined) return undefined;
+    return {
+      threads: pool.threads.length,
+      queueSize: pool.queueSize,
+      utilization: pool.utilization,
+      inFlight: this.#dispatcher.outstanding,
     };
   }
 
