@@ -20,15 +20,24 @@ export const ROOT = new URL('../../../', import.meta.url);
 /** Starts an engine with default process metrics, MLLP on 127.0.0.1:0 and a temp data dir, stopped when `t` ends. */
 export async function observedEngine(t: TestContext, input: EngineInput = {}): Promise<Engine> {
   const dir = await mkdtemp(join(tmpdir(), 'pacslink-obs-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const options = resolveEngineOptions({
     dataDir: dir,
     listeners: [{ host: '127.0.0.1', port: 0 }],
     ...input,
     converter: { workers: 2, ...input.converter },
   });
-  const engine = await startEngine(options, { logger: silentLogger, metrics: createMetrics() });
-  t.after(() => engine.stop());
+  let engine: Engine;
+  try {
+    engine = await startEngine(options, { logger: silentLogger, metrics: createMetrics() });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  // node:test runs after-hooks in the order they were added: stop, then remove.
+  t.after(async () => {
+    await engine.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
   return engine;
 }
 
