@@ -25,6 +25,21 @@ async function exposedNames(t: import('node:test').TestContext): Promise<Set<str
   return names;
 }
 
+describe('grafana/pacslink-alerts.yml', () => {
+  it('selects only metrics the engine registers (and up)', async (t) => {
+    const rules = await readFile(new URL('grafana/pacslink-alerts.yml', ROOT), 'utf8');
+    const exprs = [...rules.matchAll(/^\s+expr: (.+)$/gm)].map((m) => m[1]!);
+    assert.equal(exprs.length, 6);
+    const registered = await exposedNames(t);
+    registered.add('up');
+    for (const expr of exprs) {
+      const names = metricNamesIn(expr);
+      assert.ok(names.length > 0, expr);
+      for (const n of names) assert.ok(registered.has(n), `${n} in ${expr} is not a metric the engine registers`);
+    }
+  });
+});
+
 describe('metricNamesIn (PromQL metric names)', () => {
   it('finds selected metrics and skips functions, aggregation labels, matchers, ranges and keywords', () => {
     assert.deepEqual(

@@ -41,8 +41,9 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-/** Starts Prometheus in `dir` scraping `target` (`HOST:PORT`) at `/metrics` every second. */
-export async function startPrometheus(dir: string, target: string, job = 'pacslink'): Promise<PrometheusServer> {
+/** Starts Prometheus in `dir` scraping `target` (`HOST:PORT`) at `/metrics` every second, evaluating `ruleFiles` every second. */
+export async function startPrometheus(dir: string, target: string, options: { job?: string; ruleFiles?: string[] } = {}): Promise<PrometheusServer> {
+  const job = options.job ?? 'pacslink';
   const config = join(dir, 'prometheus.yml');
   await writeFile(
     config,
@@ -51,6 +52,7 @@ export async function startPrometheus(dir: string, target: string, job = 'pacsli
       '  scrape_interval: 1s',
       '  scrape_timeout: 1s',
       '  evaluation_interval: 1s',
+      ...(options.ruleFiles !== undefined ? ['rule_files:', ...options.ruleFiles.map((f) => `  - '${f}'`)] : []),
       'scrape_configs:',
       `  - job_name: ${job}`,
       '    metrics_path: /metrics',
@@ -142,6 +144,29 @@ export async function waitForScrapes(server: PrometheusServer, job: string, scra
       if (sample !== undefined && Number(sample.value[1]) >= scrapes) return;
     }
     if (Date.now() > deadline) throw new Error(`fewer than ${scrapes} successful scrapes of ${job} within ${timeoutMs} ms (${last}); prometheus said: ${server.output()}`);
+    await sleep(250);
+  }
+}
+
+/** A rule as `/api/v1/rules` reports it. */
+export interface PromRule {
+  name: string;
+  query: string;
+  health: string;
+  lastError?: string;
+  state?: string;
+  lastEvaluation: string;
+}
+
+/** Every rule loaded, once each has been evaluated at least once. */
+export async function evaluatedRules(server: PrometheusServer, timeoutMs = 30_000): Promise<PromRule[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${server.url}/api/v1/rules`);
+    const body = (await res.json()) as { data: { groups: Array<{ rules: PromRule[] }> } };
+    const rules = body.data.groups.flatMap((g) => g.rules);
+    if (rules.length > 0 && rules.every((r) => !r.lastEvaluation.startsWith('0001-'))) return rules;
+    if (Date.now() > deadline) throw new Error(`rules not evaluated within ${timeoutMs} ms: ${JSON.stringify(rules)}`);
     await sleep(250);
   }
 }
