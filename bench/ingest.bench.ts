@@ -44,7 +44,7 @@ async function startPacslink(dataDir: string): Promise<Server> {
   await mkdir(dataDir, { recursive: true });
   const config = join(dataDir, 'bench-config.json');
   await writeFile(config, JSON.stringify({ converter: { enabled: false } }));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/pacslink.js'), 'start', '--data', dataDir, '--config', config, '--mllp', '127.0.0.1:0'], {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/pacslink.js'), 'start', '--data', dataDir, '--config', config, '--mllp', '127.0.0.1:0', '--http', '127.0.0.1:0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const lines = createInterface({ input: child.stderr! });

@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   send: () => import('./commands/send.js'),
   reprocess: () => import('./commands/reprocess.js'),
   rebuild: () => import('./commands/rebuild.js'),
+  prefetch: () => import('./commands/prefetch.js'),
 };
 
 const USAGE = `usage: pacslink <command> [options]
@@ -41,6 +42,8 @@ commands:
                            convert dead-lettered messages again (engine stopped)
   rebuild [--config FILE] [--data DIR]
                            rebuild the repository from the inbound log (engine stopped)
+  prefetch --date YYYY-MM-DD [--config FILE] [--data DIR] [--token TOKEN]
+                           run the daily pre-fetch for a date now (through the engine when it runs)
 `;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { createMappingOptions, type MappingOptions, type MappingOptionsInput } from './converter/map/options.js';
 import { GATEWAY_DEFAULTS, resolveGatewayOptions, type GatewayInput, type GatewayOptions } from './gateway/options.js';
 import { resolveRepositoryOptions, type RepositoryPolicies } from './repository/options.js';
+import { resolveWorkflowsOptions, type WorkflowsInput, type WorkflowsOptions } from './workflows/options.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -145,6 +146,8 @@ export interface EngineOptions {
   mapping: MappingOptions;
   /** Repository settings. */
   repository: RepositorySettings;
+  /** Pre-fetch and RIS-PACS synchronisation (src/workflows/options.ts); time zone default `mapping.timeZone`. */
+  workflows: WorkflowsOptions;
 }
 
 /** Defaults of one listener. */
@@ -175,7 +178,7 @@ export const CONVERTER_DEFAULTS: Readonly<ConverterOptions> = Object.freeze({
 });
 
 /** Engine defaults (listeners: one with {@link LISTENER_DEFAULTS}). */
-export const ENGINE_DEFAULTS: Readonly<Omit<EngineOptions, 'listeners' | 'http' | 'converter' | 'mapping' | 'repository'>> & {
+export const ENGINE_DEFAULTS: Readonly<Omit<EngineOptions, 'listeners' | 'http' | 'converter' | 'mapping' | 'repository' | 'workflows'>> & {
   readonly http: Readonly<Omit<GatewayOptions, 'tls' | 'tokens'>>;
   readonly converter: Readonly<ConverterOptions>;
 } = Object.freeze({
@@ -194,12 +197,13 @@ export const ENGINE_DEFAULTS: Readonly<Omit<EngineOptions, 'listeners' | 'http' 
 /** A partial listener as written in a config file. */
 export type ListenerInput = Partial<ListenerOptions>;
 /** A partial engine configuration as written in a config file. */
-export type EngineInput = Partial<Omit<EngineOptions, 'listeners' | 'http' | 'converter' | 'mapping' | 'repository'>> & {
+export type EngineInput = Partial<Omit<EngineOptions, 'listeners' | 'http' | 'converter' | 'mapping' | 'repository' | 'workflows'>> & {
   listeners?: ListenerInput[];
   http?: GatewayInput;
   converter?: Partial<ConverterOptions>;
   mapping?: MappingOptionsInput;
   repository?: Partial<RepositorySettings>;
+  workflows?: WorkflowsInput;
 };
 
 /**
@@ -230,6 +234,7 @@ export function resolveEngineOptions(input: EngineInput = {}): EngineOptions {
     if (names.has(l.name)) throw new RangeError(`listeners: duplicate name '${l.name}'`);
     names.add(l.name);
   }
+  const mapping = createMappingOptions(input.mapping ?? {});
   const options: EngineOptions = {
     dataDir: input.dataDir ?? d.dataDir,
     listeners,
@@ -242,8 +247,9 @@ export function resolveEngineOptions(input: EngineInput = {}): EngineOptions {
     connectionHighWaterFrames: input.connectionHighWaterFrames ?? d.connectionHighWaterFrames,
     shutdownTimeoutMs: input.shutdownTimeoutMs ?? d.shutdownTimeoutMs,
     converter: resolveConverterOptions(input.converter),
-    mapping: createMappingOptions(input.mapping ?? {}),
+    mapping,
     repository: { policies: { ...(input.repository?.policies ?? {}) } },
+    workflows: resolveWorkflowsOptions(input.workflows, mapping.timeZone),
   };
   // Validated here, with the repository's own messages, so a bad policy fails at start.
   resolveRepositoryOptions({ path: options.dataDir || '.', policies: options.repository.policies });

@@ -9,22 +9,28 @@
  * read-only); with another log (tests inject in-memory ones) it is not started and the
  * engine logs so.
  *
- * `ports.json` is `{"mllp": N, "listeners": {NAME: N}}` (`mllp` is the first listener). The
- * HTTP gateway is a later issue: nothing binds `http` yet, so the file has no `http` entry
- * until something does.
+ * `ports.json` is `{"mllp": N, "http": N, "listeners": {NAME: N}}` (`mllp` is the first
+ * listener, `http` the gateway: HTTP API, `/metrics` and WebSocket `/events`). The gateway
+ * starts after the listeners and stops right after them, before the converter, so the event
+ * hub can write its subscribers' positions while the repository is open.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineOptions } from './config.js';
 import type { Converter } from './converter/converter.js';
+import type { DailyScheduler } from './workflows/scheduler.js';
 import type { ConversionStore } from './converter/stage.js';
 import { claimDataDir } from './data-lock.js';
+import { Authenticator } from './gateway/auth.js';
+import type { GatewayContext } from './gateway/context.js';
+import { startGateway, type Gateway, type LoadNativeAdapter } from './gateway/gateway.js';
 import { AppendGate } from './listener/append-gate.js';
 import { MllpListener } from './listener/server.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, watchEngine, type EngineMetrics } from './metrics.js';
 import type { LmdbInboundLog } from './queue/lmdb-log.js';
 import type { InboundLog } from './queue/types.js';
+import type { WorkflowsApi } from './workflows/types.js';
 
 /** Opens the inbound log; the default opens the LMDB log under `DIR/inbound`. */
 export type OpenInboundLog = (options: EngineOptions) => Promise<InboundLog>;
@@ -37,13 +43,15 @@ export interface EngineDeps {
   metrics?: EngineMetrics;
   /** Default: the LMDB inbound log in `DIR/inbound`. */
   openLog?: OpenInboundLog;
+  /** Default: loads uWebSockets.js (`http.adapter` "auto" or "uws"). */
+  loadNativeGateway?: LoadNativeAdapter;
 }
 
 /** Ports chosen at start, as written to `ports.json`. */
 export interface EnginePorts {
   mllp: number;
   listeners: Record<string, number>;
-  http?: number;
+  http: number;
 }
 
 /** A running engine. */
@@ -57,6 +65,10 @@ export interface Engine {
   readonly converter: Converter | undefined;
   /** The repository, the event log and the converter's tables (when the converter runs). */
   readonly store: ConversionStore | undefined;
+  /** The HTTP/WebSocket gateway. */
+  readonly gateway: Gateway;
+  /** The daily pre-fetch on demand (when the converter runs); its scheduler runs with the engine. */
+  readonly workflows: WorkflowsApi | undefined;
   /** Graceful stop: stop accepting, finish in-flight messages and ACKs, close storage. Idempotent. */
   stop(): Promise<void>;
 }
@@ -94,6 +106,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     throw err;
   }
   const converter = conversion?.converter;
+  const scheduler = converter === undefined ? undefined : startDailyPrefetch(options, conversion!.store, converter, logger);
   const gate = new AppendGate(log, options.logHighWaterBytes);
   const shared = {
     ackControlIdPrefix: options.ackControlIdPrefix,
@@ -110,7 +123,39 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     }
   } catch (err) {
     await Promise.all(started.map((l) => l.close(0)));
+    const schedulerStopped = scheduler?.stop();
     await converter?.stop();
+    await schedulerStopped;
+    await conversion?.store.repository.close();
+    await log.close();
+    await release();
+    throw err;
+  }
+  let stopped = false;
+  const ctx: GatewayContext = {
+    options,
+    log,
+    store: conversion?.store,
+    converter,
+    workflows: conversion?.store.workflows?.api,
+    metrics,
+    logger,
+    auth: new Authenticator(options.http.tokens),
+    readiness: () => ({
+      storage: !stopped,
+      listeners: !stopped && listeners.every((l) => l.port > 0),
+      converter: converter !== undefined && !stopped,
+    }),
+    subscribers: () => [],
+  };
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(ctx, undefined, deps.loadNativeGateway);
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close(0)));
+    const schedulerStopped = scheduler?.stop();
+    await converter?.stop();
+    await schedulerStopped;
     await conversion?.store.repository.close();
     await log.close();
     await release();
@@ -118,6 +163,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   }
   const ports: EnginePorts = {
     mllp: listeners[0]?.port ?? -1,
+    http: gateway.port,
     listeners: Object.fromEntries(listeners.map((l) => [l.options.name, l.port])),
   };
   await writePorts(options.dataDir, ports);
@@ -139,11 +185,17 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      unwatch();
       logger.info('engine stopping');
       await Promise.all(listeners.map((l) => l.close(options.shutdownTimeoutMs)));
+      stopped = true;
+      await gateway.close();
+      // No scrape can come any more: stop reading storage before it closes.
+      unwatch();
+      // Stopped together: a run waiting for the converter to catch up is released by its stop.
+      const schedulerStopped = scheduler?.stop();
       if (conversion !== undefined) {
         await conversion.converter.stop();
+        await schedulerStopped;
         await conversion.store.repository.close();
       }
       await log.close();
@@ -152,7 +204,23 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     })();
     return stopping;
   };
-  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, stop };
+  const workflows = conversion?.store.workflows?.api;
+  return { options, ports, log, metrics, listeners, converter, store: conversion?.store, gateway, workflows, stop };
+}
+
+/** Starts the daily pre-fetch scheduler (when enabled); each run first lets the converter catch up. */
+function startDailyPrefetch(options: EngineOptions, store: ConversionStore, converter: Converter, logger: Logger): DailyScheduler | undefined {
+  const wf = store.workflows;
+  if (wf === undefined || !options.workflows.prefetch.daily.enabled) return undefined;
+  const scheduler = wf.scheduler({
+    beforeRun: () => converter.idle(),
+    onRun: (day, outcome) => {
+      if ('error' in outcome) logger.error('daily pre-fetch run failed; retrying', { day, error: (outcome.error as Error).message ?? String(outcome.error) });
+      else logger.info('daily pre-fetch run done', { day, date: outcome.result.date, requested: outcome.result.requested, suppressed: outcome.result.suppressed });
+    },
+  });
+  void scheduler.start();
+  return scheduler;
 }
 
 /** Distinct MSH-9 values labelled in `converter_messages_total`; any further one is `other`. */

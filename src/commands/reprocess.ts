@@ -48,6 +48,8 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       state: store.state,
       startAfter: store.state.cursor(),
       onCommitted: () => {},
+      // A message converted late still gets its pre-fetch and sync events.
+      ...(store.workflows !== undefined ? { derive: store.workflows.derive } : {}),
     });
     const parser = new Hl7Message();
     let failures = 0;

@@ -22,7 +22,7 @@ import { TransactionFlags, type RootDatabase } from 'lmdb';
 import { performance } from 'node:perf_hooks';
 import { EventType, type NewEvent } from '../events/types.js';
 import type { EventLog } from '../events/log.js';
-import { ConversionErrorCode, type ConversionError, type MappingResult } from './changes.js';
+import { ConversionErrorCode, type Change, type ConversionError, type MappingResult, type MessageContext } from './changes.js';
 import type { DeadLetterTable } from './dead-letters.js';
 import type { ConverterState } from './state.js';
 import type { ConvertedItem, ConvertReply } from './work.js';
@@ -45,6 +45,14 @@ export interface ApplyTarget {
     emit: (event: NewEvent) => void,
   ): { kind: 'applied' } | { kind: 'rejected'; error: ConversionError };
 }
+
+/**
+ * A per-message hook run after the message's own events are appended, in the same
+ * transaction (the workflows stage: src/workflows/derive.ts); the events it returns are
+ * appended too, with the message's seq. Not run for silent messages. A throw aborts the
+ * transaction like any other fault of the applier.
+ */
+export type DeriveEvents = (input: { context: MessageContext; changes: readonly Change[]; events: readonly NewEvent[]; messageSeq: number }) => NewEvent[];
 
 /** The outcome of one message, as reported after commit. */
 export type ItemOutcome = 'applied' | 'ignored' | 'dead-letter' | 'missing';
@@ -80,6 +88,8 @@ export interface ApplierOptions {
   startAfter: number;
   /** Clock for dead-letter times. Default `() => new Date()`. */
   now?: () => Date;
+  /** Events derived from each applied message's events (workflows). Default none. */
+  derive?: DeriveEvents;
   /** Most messages per transaction (whole ranges are never split). Default unlimited. */
   maxMessagesPerTransaction?: number;
   /** Called after each transaction commits (and after its events reached subscribers). */
@@ -314,7 +324,11 @@ export class Applier {
       this.#deadLetter(item.seq, applied.error, type, r.context.controlId, !silent);
       return { seq: item.seq, outcome: 'dead-letter', type };
     }
-    if (!silent) for (const e of emitted) this.#o.events.append(e);
+    if (!silent) {
+      for (const e of emitted) this.#o.events.append(e);
+      const derived = this.#o.derive?.({ context: r.context, changes: r.changes, events: emitted, messageSeq: item.seq }) ?? [];
+      for (const e of derived) this.#o.events.append(e);
+    }
     // A message converted after all (reprocess) leaves the table.
     if (this.#o.deadLetters.get(item.seq) !== undefined) this.#o.deadLetters.remove(item.seq);
     return { seq: item.seq, outcome: r.changes.length === 0 ? 'ignored' : 'applied', type };

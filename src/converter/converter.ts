@@ -15,7 +15,7 @@ import type { EventLog } from '../events/log.js';
 import type { Logger } from '../log.js';
 import type { PoolStats } from '../metrics.js';
 import type { InboundLog } from '../queue/types.js';
-import { Applier, type ApplyTarget, type CommittedRange } from './applier.js';
+import { Applier, type ApplyTarget, type CommittedRange, type DeriveEvents } from './applier.js';
 import type { ConversionError } from './changes.js';
 import { errorOf, openDeadLetters, type DeadLetterTable } from './dead-letters.js';
 import { Dispatcher, type TaskRunner } from './dispatcher.js';
@@ -53,6 +53,8 @@ export interface ConverterDeps {
   mirrorCursor?: boolean;
   /** Called after each committed range (metrics). */
   onCommitted?: (range: CommittedRange) => void;
+  /** Events derived from each applied message's (the workflows' hook). */
+  derive?: DeriveEvents;
   /** Replaces the Piscina pool (tests). */
   run?: TaskRunner;
   /**
@@ -164,6 +166,7 @@ export class Converter {
       state: this.state,
       startAfter: start,
       maxMessagesPerTransaction: settings.batchSize * settings.maxInFlightBatches,
+      ...(deps.derive !== undefined ? { derive: deps.derive } : {}),
       ...(deps.retryMs !== undefined ? { stallRetryMs: deps.retryMs } : {}),
       onCommitted: (range) => this.#onCommitted(range),
       onStall: (error) =>

@@ -13,6 +13,7 @@ import type { CommittedRange } from './applier.js';
 import { Converter } from './converter.js';
 import { openDeadLetters, type DeadLetterTable } from './dead-letters.js';
 import { openConverterState, type ConverterState } from './state.js';
+import { createWorkflows, type Workflows } from '../workflows/index.js';
 
 /** Directory of the repository's LMDB environment under the data directory. */
 export function repositoryPath(dataDir: string): string {
@@ -25,20 +26,26 @@ export interface ConversionStore {
   events: EventLog;
   deadLetters: DeadLetterTable;
   state: ConverterState;
+  /** Pre-fetch and RIS-PACS sync over this store, when the options have a `workflows` section. */
+  workflows?: Workflows;
 }
 
 /** Opens the repository and the converter's tables (no converter running). */
-export async function openConversionStore(options: Pick<EngineOptions, 'dataDir' | 'mapping' | 'repository'>): Promise<ConversionStore> {
+export async function openConversionStore(
+  options: Pick<EngineOptions, 'dataDir' | 'mapping' | 'repository'> & Partial<Pick<EngineOptions, 'workflows'>>,
+): Promise<ConversionStore> {
   const repository = await openRepository({
     path: repositoryPath(options.dataDir),
     identity: options.mapping.identity,
     policies: options.repository.policies,
   });
+  const events = openEventLog(repository.env);
   return {
     repository,
-    events: openEventLog(repository.env),
+    events,
     deadLetters: openDeadLetters(repository.env),
     state: openConverterState(repository.env),
+    ...(options.workflows !== undefined ? { workflows: createWorkflows(repository, events, options.workflows) } : {}),
   };
 }
 
@@ -66,5 +73,6 @@ export function startConverter(
     logger: deps.logger,
     ...(deps.mirrorCursor !== undefined ? { mirrorCursor: deps.mirrorCursor } : {}),
     ...(deps.onCommitted !== undefined ? { onCommitted: deps.onCommitted } : {}),
+    ...(store.workflows !== undefined ? { derive: store.workflows.derive } : {}),
   });
 }

@@ -18,6 +18,10 @@ export interface PrefetchRunResult {
 
 /** The workflows stage as the gateway calls it. */
 export interface WorkflowsApi {
-  /** Runs the daily pre-fetch for `date` (`YYYY-MM-DD`, local to the configured time zone) now. */
+  /**
+   * Runs the daily pre-fetch for `date` (`YYYY-MM-DD`, local to the configured time zone) now:
+   * the window starting at that date's midnight (src/workflows/daily.ts). Rejects with a
+   * RangeError (an HTTP 400) when `date` is not a calendar date `YYYY-MM-DD`.
+   */
   runPrefetch(date: string): Promise<PrefetchRunResult>;
 }

@@ -40,7 +40,7 @@ interface Child {
 
 /** Starts `pacslink start` on the data dir; resolves once its converter has started. */
 async function startChild(dataDir: string, config: string): Promise<Child> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, '--config', config, '--mllp', '127.0.0.1:0'], {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, '--config', config, '--mllp', '127.0.0.1:0', '--http', '127.0.0.1:0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = once(child, 'exit');

@@ -35,6 +35,7 @@ describe('pacslink start / send', () => {
         { name: 'ris', host: '127.0.0.1', port: 0 },
         { name: 'lab', host: '127.0.0.1', port: 0, processingIds: ['P'] },
       ],
+      http: { host: '127.0.0.1', port: 0 },
     }));
     const data = join(dir, 'data');
     const child = spawn(process.execPath, [BIN, 'start', '--config', config, '--data', data], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -47,8 +48,10 @@ describe('pacslink start / send', () => {
     }
     lines.on('line', () => {});
     assert.ok(started >= 2, 'each listener logged its port');
-    const ports = JSON.parse(await readFile(join(data, 'ports.json'), 'utf8')) as { mllp: number; listeners: Record<string, number> };
+    const ports = JSON.parse(await readFile(join(data, 'ports.json'), 'utf8')) as { mllp: number; http: number; listeners: Record<string, number> };
     assert.equal(ports.mllp, ports.listeners.ris);
+    const health = await fetch(`http://127.0.0.1:${ports.http}/healthz`);
+    assert.equal(health.status, 200, 'the gateway answers on the http port of ports.json');
     assert.ok(ports.listeners.lab! > 0 && ports.listeners.lab !== ports.listeners.ris);
 
     const file = join(dir, 'in.hl7');
@@ -67,6 +70,10 @@ describe('pacslink start / send', () => {
     const badConfig = await pacslink(['start', '--mllp', 'nonsense']);
     assert.equal(badConfig.code, 2);
     assert.match(badConfig.stderr, /--mllp must be HOST:PORT/);
+    // HTTP beyond loopback without tokens is refused before anything binds.
+    const open = await pacslink(['start', '--data', join(dir, 'never'), '--mllp', '127.0.0.1:0', '--http', '0.0.0.0:0']);
+    assert.equal(open.code, 2);
+    assert.match(open.stderr, /http binds 0\.0\.0\.0, beyond loopback, without tokens: add http\.tokens/);
 
     child.kill('SIGTERM');
     const [code] = await exited;

@@ -30,7 +30,7 @@ interface Running {
 
 /** Starts the engine as a child process and resolves once its listener has logged its port. */
 async function startChild(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, '--mllp', '127.0.0.1:0'], {
+  const child = spawn(process.execPath, [BIN, 'start', '--data', dataDir, '--mllp', '127.0.0.1:0', '--http', '127.0.0.1:0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);

@@ -32,6 +32,7 @@ export async function testEngine(log: InboundLog | undefined, listener: Listener
   const options = resolveEngineOptions({
     dataDir: dir,
     ...engine,
+    http: typeof engine.http === 'object' ? { port: 0, ...engine.http } : (engine.http ?? { port: 0 }),
     listeners: engine.listeners ?? [{ host: '127.0.0.1', port: 0, ...listener }],
   });
   const e = await startEngine(options, {

@@ -63,7 +63,8 @@ describe('MLLP listener', () => {
     assert.equal(log.records[0]!.controlId, 'MSG0001');
     assert.equal(log.records[0]!.messageType, 'ORM^O01^ORM_O01');
     const ports = JSON.parse(await readFile(join(te.dir, 'ports.json'), 'utf8')) as unknown;
-    assert.deepEqual(ports, { mllp: te.port, listeners: { mllp: te.port } });
+    assert.deepEqual(ports, { mllp: te.port, http: te.engine.ports.http, listeners: { mllp: te.port } });
+    assert.ok(te.engine.ports.http > 0);
   });
 
   it('enhanced mode: CA when MSH-15 is AL, nothing for NE', async (t) => {
