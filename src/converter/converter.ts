@@ -13,7 +13,6 @@ import { Piscina } from 'piscina';
 import type { RootDatabase } from 'lmdb';
 import type { EventLog } from '../events/log.js';
 import type { Logger } from '../log.js';
-import type { PoolStats } from '../metrics.js';
 import type { InboundLog } from '../queue/types.js';
 import { Applier, type ApplyTarget, type CommittedRange, type DeriveEvents } from './applier.js';
 import type { ConversionError } from './changes.js';
@@ -21,6 +20,7 @@ import { errorOf, openDeadLetters, type DeadLetterTable } from './dead-letters.j
 import { Dispatcher, type TaskRunner } from './dispatcher.js';
 import { openConverterState, type ConverterState } from './state.js';
 import type { ConvertReply, ConvertTask, WorkerConfig } from './work.js';
+import type { PoolStats } from '../metrics.js';
 
 /** Name of the converter's cursor in the inbound log. */
 export const CONVERTER_CURSOR = 'converter';
