@@ -22,6 +22,7 @@ import { Dispatcher, type TaskRunner } from './dispatcher.js';
 import { mapBytes, type MappingOptions } from './map/index.js';
 import { openConverterState, type ConverterState } from './state.js';
 import type { ConvertReply, ConvertTask, WorkerConfig } from './work.js';
+import type { PoolStats } from '../metrics.js';
 
 /** Name of the converter's cursor in the inbound log. */
 export const CONVERTER_CURSOR = 'converter';
@@ -229,6 +230,22 @@ export class Converter {
       inFlight: this.#dispatcher.outstanding,
       peakInFlight: this.#dispatcher.peakOutstanding,
       peakWaiting: this.#applier.peakWaiting,
+    };
+  }
+
+  /**
+   * The worker pool's state for the metrics (read on scrape): threads, tasks queued for a
+   * worker, Piscina's utilisation estimate, ranges in flight. Undefined without a pool
+   * (a runner injected by tests).
+   */
+  poolStats(): PoolStats | undefined {
+    const pool = this.#pool;
+    if (pool === undefined) return undefined;
+    return {
+      threads: pool.threads.length,
+      queueSize: pool.queueSize,
+      utilization: pool.utilization,
+      inFlight: this.#dispatcher.outstanding,
     };
   }
 
