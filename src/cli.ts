@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   reprocess: () => import('./commands/reprocess.js'),
   rebuild: () => import('./commands/rebuild.js'),
   prefetch: () => import('./commands/prefetch.js'),
+  subscribe: () => import('./commands/subscribe.js'),
   bench: () => import('./commands/bench.js'),
 };
 
@@ -45,6 +46,8 @@ commands:
                            rebuild the repository from the inbound log (engine stopped)
   prefetch --date YYYY-MM-DD [--config FILE] [--data DIR] [--token TOKEN]
                            run the daily pre-fetch for a date now (through the engine when it runs)
+  subscribe --url URL [--topics a,b] [--from SEQ] [--name NAME] [--format json|msgpack] [--token T]
+                           print events from a running engine as JSON lines
   bench [--only SUITE,...] [--quick] [--scale 0,1e6,5e6] [--sink auto|ws|inproc] [--out DIR]
                            run the benchmarks (source checkout; see bench/README.md)
 `;

@@ -27,7 +27,7 @@ import { startGateway, type Gateway, type LoadNativeAdapter } from './gateway/ga
 import { AppendGate } from './listener/append-gate.js';
 import { MllpListener } from './listener/server.js';
 import { createLogger, type Logger } from './log.js';
-import { createMetrics, type EngineMetrics } from './metrics.js';
+import { createMetrics, watchEngine, type EngineMetrics } from './metrics.js';
 import type { LmdbInboundLog } from './queue/lmdb-log.js';
 import type { InboundLog } from './queue/types.js';
 import type { WorkflowsApi } from './workflows/types.js';
@@ -175,25 +175,22 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
       tls: l.options.tls !== undefined,
     });
   }
-  const depthTimer = setInterval(() => {
-    const last = log.lastSeq();
-    metrics.queueDepth.set(last === 0 ? 0 : last - log.firstSeq() + 1);
-    if (converter !== undefined) {
-      const next = converter.position() + 1;
-      const oldest = next <= last ? log.get(next) : undefined;
-      metrics.queueOldestUnconvertedAge.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest.receivedAt) / 1000));
-    }
-  }, 5000);
-  depthTimer.unref();
+  // Queue depth, backlog, oldest unconverted age, dead letters and the pool are read on scrape.
+  const unwatch = watchEngine(metrics, {
+    log,
+    ...(converter !== undefined ? { converter } : {}),
+    ...(conversion !== undefined ? { deadLetters: conversion.store.deadLetters } : {}),
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      clearInterval(depthTimer);
       logger.info('engine stopping');
       await Promise.all(listeners.map((l) => l.close(options.shutdownTimeoutMs)));
       stopped = true;
       await gateway.close();
+      // No scrape can come any more: stop reading storage before it closes.
+      unwatch();
       // Stopped together: a run waiting for the converter to catch up is released by its stop.
       const schedulerStopped = scheduler?.stop();
       if (conversion !== undefined) {
@@ -250,7 +247,6 @@ async function startConversion(
   store.events.onAppended((events) => {
     for (const e of events) metrics.eventsPublished.inc({ type: e.type });
   });
-  metrics.deadLetters.set(store.deadLetters.count());
   // Message types come from the input: keep the label set bounded.
   const types = new Set<string>();
   const typeLabel = (type: string): string => {
@@ -265,13 +261,10 @@ async function startConversion(
     logger,
     onCommitted: (range) => {
       metrics.converterApply.observe(range.applyNs / 1e9);
+      metrics.converterParse.observe(range.parseNs / 1e9);
+      metrics.converterMap.observe(Math.max(0, range.mapNs - range.parseNs) / 1e9);
       metrics.converterPosition.set(range.toSeq);
-      let dead = 0;
-      for (const o of range.outcomes) {
-        metrics.converterMessages.inc({ type: typeLabel(o.type), outcome: o.outcome });
-        if (o.outcome === 'dead-letter') dead++;
-      }
-      if (dead > 0) metrics.deadLetters.inc(dead);
+      for (const o of range.outcomes) metrics.converterMessages.inc({ type: typeLabel(o.type), outcome: o.outcome });
     },
   });
   logger.info('converter started', {

@@ -13,13 +13,16 @@ import { Piscina } from 'piscina';
 import type { RootDatabase } from 'lmdb';
 import type { EventLog } from '../events/log.js';
 import type { Logger } from '../log.js';
+import { Hl7Message } from '../hl7/index.js';
 import type { InboundLog } from '../queue/types.js';
 import { Applier, type ApplyTarget, type CommittedRange, type DeriveEvents } from './applier.js';
 import type { ConversionError } from './changes.js';
-import { errorOf, openDeadLetters, type DeadLetterTable } from './dead-letters.js';
+import { errorOf, openDeadLetters, type DeadLetter, type DeadLetterTable } from './dead-letters.js';
 import { Dispatcher, type TaskRunner } from './dispatcher.js';
+import { mapBytes, type MappingOptions } from './map/index.js';
 import { openConverterState, type ConverterState } from './state.js';
 import type { ConvertReply, ConvertTask, WorkerConfig } from './work.js';
+import type { PoolStats } from '../metrics.js';
 
 /** Name of the converter's cursor in the inbound log. */
 export const CONVERTER_CURSOR = 'converter';
@@ -38,8 +41,8 @@ export interface ConverterSettings {
 
 /** What the converter is built from. */
 export interface ConverterDeps {
-  /** The inbound log (read: `lastSeq`, `firstSeq`; written: the `converter` cursor). */
-  log: Pick<InboundLog, 'lastSeq' | 'firstSeq' | 'setCursor'>;
+  /** The inbound log (read: `lastSeq`, `firstSeq`, `get` for reprocessing; written: the `converter` cursor). */
+  log: Pick<InboundLog, 'lastSeq' | 'firstSeq' | 'setCursor'> & Partial<Pick<InboundLog, 'get'>>;
   /** Directory of the inbound log's LMDB environment, opened read-only by the workers. */
   inboundPath: string;
   /** The repository: its environment and its `apply`. */
@@ -68,6 +71,20 @@ export type ConversionOutcome =
   | { kind: 'applied' }
   | { kind: 'dead-letter'; error: ConversionError }
   /** The converter stopped before reaching the message. */
+  | { kind: 'unavailable' };
+
+/**
+ * The outcome of {@link Converter.reprocess}: `converted` (applied, or ignored as a message
+ * with nothing to change; the dead letter is gone), `dead-letter` (failed again: the entry
+ * now holds the new reason and attempts + 1), `not-dead-lettered` (no such dead letter),
+ * `gone` (the message left the inbound log through retention), `unavailable` (stopping, or
+ * the log cannot be read).
+ */
+export type ReprocessOutcome =
+  | { kind: 'converted'; outcome: 'applied' | 'ignored' }
+  | { kind: 'dead-letter'; deadLetter: DeadLetter }
+  | { kind: 'not-dead-lettered' }
+  | { kind: 'gone' }
   | { kind: 'unavailable' };
 
 /** Counters of a running converter. */
@@ -111,7 +128,10 @@ export class Converter {
   readonly #idle: Array<{ seq: number; resolve: () => void }> = [];
   readonly #stats: ConverterStats;
   #mirroring: Promise<void> | undefined;
+  /** The last reprocess queued: each one runs after the one before it. */
+  #reprocessing: Promise<unknown> = Promise.resolve();
   #mirrorNext = -1;
+  #reprocessParser: Hl7Message | undefined;
   #stopped: Promise<void> | undefined;
 
   constructor(settings: ConverterSettings, deps: ConverterDeps) {
@@ -213,6 +233,22 @@ export class Converter {
     };
   }
 
+  /**
+   * The worker pool's state for the metrics (read on scrape): threads, tasks queued for a
+   * worker, Piscina's utilisation estimate, ranges in flight. Undefined without a pool
+   * (a runner injected by tests).
+   */
+  poolStats(): PoolStats | undefined {
+    const pool = this.#pool;
+    if (pool === undefined) return undefined;
+    return {
+      threads: pool.threads.length,
+      queueSize: pool.queueSize,
+      utilization: pool.utilization,
+      inFlight: this.#dispatcher.outstanding,
+    };
+  }
+
   /** Tells the converter the log has grown (saves waiting for the next poll). */
   wake(): void {
     this.#dispatcher.wake();
@@ -241,6 +277,47 @@ export class Converter {
       this.#idle.push({ seq, resolve });
       this.#dispatcher.wake();
     });
+  }
+
+  /**
+   * Converts dead letter `seq` again (`POST /api/dead-letters/{seq}/reprocess`) through this
+   * converter's applier, the repository's single writer, as `pacslink reprocess` does on a
+   * stopped engine: mapped with the current options, applied in its own transaction without
+   * moving the cursor, events appended as in the live run.
+   *
+   * Calls are queued one behind the other, and each waits for the ranges in flight when its
+   * turn comes (dispatched to the workers, at most `maxInFlightBatches`) to be committed, then
+   * runs in a turn of its own, so it never interleaves with a range's transaction and comes
+   * after every message the converter had started on. The message's bytes are parsed on the
+   * main thread (one message).
+   */
+  reprocess(seq: number): Promise<ReprocessOutcome> {
+    const run = this.#reprocessing
+      .then(() => (this.#stopped === undefined ? this.idle(this.#dispatcher.nextSeq - 1) : undefined))
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => this.#reprocessNow(seq));
+    this.#reprocessing = run.catch(() => undefined);
+    return run;
+  }
+
+  #reprocessNow(seq: number): ReprocessOutcome {
+    if (this.#stopped !== undefined) return { kind: 'unavailable' };
+    if (this.deadLetters.get(seq) === undefined) return { kind: 'not-dead-lettered' };
+    const read = this.#deps.log.get;
+    if (read === undefined) return { kind: 'unavailable' };
+    const record = read.call(this.#deps.log, seq);
+    if (record === undefined) return { kind: 'gone' };
+    this.#applier.flush();
+    this.#reprocessParser ??= new Hl7Message();
+    const result = mapBytes(record.raw, this.#deps.mapping as MappingOptions, this.#reprocessParser);
+    const outcome = this.#applier.reapply({ seq, result, ns: 0, messageType: record.messageType, controlId: record.controlId });
+    if (outcome === 'dead-letter') {
+      const letter = this.deadLetters.get(seq);
+      if (letter === undefined) throw new Error(`reprocess of ${seq} failed without a dead letter`);
+      return { kind: 'dead-letter', deadLetter: letter };
+    }
+    if (outcome === 'missing') return { kind: 'gone' };
+    return { kind: 'converted', outcome };
   }
 
   /**
