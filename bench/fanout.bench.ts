@@ -16,12 +16,12 @@
  *   delivery to every subscriber.
  *
  * `node dist/bench/fanout.bench.js [--subscribers 1,10,100] [--adapters uws,ws] [--events 5000]
- * [--rate 1000] [--latency-seconds 2] [--format json|msgpack]` prints a table and writes bench/results/fanout.json.
+ * [--rate 1000] [--latency-seconds 2] [--format json|msgpack]` prints a table and writes bench/results/fanout.json (the common results writer).
  * Importers call {@link runFanout}.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,9 +42,9 @@ import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import type { InboundLog } from '../src/queue/types.js';
 import { wsAdapter } from '../native-free/ws-adapter.js';
+import { ownPeakRssMb, printReport, writeReport, type SuiteReport } from './results.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TXN_EVENTS = 50;
 const PRODUCER_HIGH_WATER = 1024 * 1024;
 
@@ -267,17 +267,6 @@ export async function runFanout(options: FanoutOptions = {}): Promise<FanoutResu
   return { rows, unavailable, options: o };
 }
 
-/** The result as a table. */
-export function formatFanout(result: FanoutResult): string {
-  const head = ['adapter', 'format', 'subscribers', 'events/s', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'cut off'];
-  const lines = result.rows.map((r) => [r.adapter, r.format, r.subscribers, r.eventsPerSec, r.deliveriesPerSec, r.p50Ms, r.p99Ms, r.maxMs, r.cutOff].map(String));
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [fmt(head), ...lines.map(fmt)];
-  for (const u of result.unavailable) out.push(`${u.adapter}: not run (${u.reason})`);
-  return out.join('\n') + '\n';
-}
-
 /** The subscriber process: opens the connections, then reports each expected range's deliveries. */
 function clientMain(): void {
   const sockets: WebSocket[] = [];
@@ -335,6 +324,7 @@ async function main(): Promise<void> {
       rate: { type: 'string' },
       'latency-seconds': { type: 'string' },
       format: { type: 'string' },
+      out: { type: 'string' },
     },
     strict: true,
   });
@@ -348,11 +338,30 @@ async function main(): Promise<void> {
   if (values['latency-seconds'] !== undefined) options.latencySeconds = Number(values['latency-seconds']);
   if (values.format !== undefined) options.format = values.format as EventFormat;
   const result = await runFanout(options);
-  process.stdout.write(formatFanout(result));
-  await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-  const file = join(ROOT, 'bench/results/fanout.json');
-  await writeFile(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, ...result }, null, 2) + '\n');
-  process.stdout.write(`results: ${file}\n`);
+  const report = fanoutReport(result);
+  printReport(report);
+  process.stdout.write(`results: ${writeReport(report, values.out)}\n`);
+}
+
+/** The fan-out result as a suite report of the common results writer (bench/results.ts). */
+export function fanoutReport(result: FanoutResult): SuiteReport {
+  const columns = ['adapter', 'format', 'subscribers', 'events/s', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'cut off'];
+  const rows = result.rows.map((r) => [r.adapter, r.format, r.subscribers, r.eventsPerSec, r.deliveriesPerSec, r.p50Ms, r.p99Ms, r.maxMs, r.cutOff].map(String));
+  for (const u of result.unavailable) rows.push([u.adapter, '-', '-', '-', '-', '-', '-', '-', `unavailable: ${u.reason}`]);
+  return {
+    suite: 'fanout',
+    title: 'Event fan-out to WebSocket subscribers, both gateway adapters',
+    command: 'node dist/bench/fanout.bench.js',
+    headline: result.rows.map((r) => ({
+      name: `fan-out ${r.adapter} ${r.subscribers} subscribers`,
+      value: r.eventsPerSec,
+      unit: 'events/s',
+      note: `p99 ${r.p99Ms} ms at ${result.options.rate} events/s`,
+    })),
+    tables: [{ title: `fan-out (${result.options.events} events; latency at ${result.options.rate} events/s)`, columns, rows }],
+    peakRssMb: { bench: ownPeakRssMb() },
+    data: result,
+  };
 }
 
 if (process.argv[1] === SELF) {

@@ -44,6 +44,13 @@ export const SUITES: readonly SuiteSpec[] = [
     quick: ['--duration', '1', '--warmup', '0.3', '--fanout', '1,4'],
   },
   {
+    name: 'fanout',
+    file: 'fanout.bench.js',
+    what: 'event fan-out to 1, 10, 100 WebSocket subscribers, uWebSockets.js and ws side by side',
+    full: [],
+    quick: ['--subscribers', '1,4', '--events', '500', '--latency-seconds', '0.5'],
+  },
+  {
     name: 'peak',
     file: 'peak.bench.js',
     what: 'peak finder: highest sustained rate, ACK p99 at half of it, e2e p99 at 1,000 msgs/s',

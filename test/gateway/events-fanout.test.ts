@@ -1,7 +1,7 @@
 /** bench/fanout.bench.ts runs end to end on a small load and returns one sane row per adapter and count. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatFanout, runFanout } from '../../bench/fanout.bench.js';
+import { fanoutReport, runFanout } from '../../bench/fanout.bench.js';
 
 describe('fan-out benchmark', () => {
   it('delivers every event to every subscriber in a child process and reports rate and latency', { timeout: 60_000 }, async () => {
@@ -11,6 +11,8 @@ describe('fan-out benchmark', () => {
       assert.ok(r.eventsPerSec > 0 && r.deliveriesPerSec > 0);
       assert.ok(Number.isFinite(r.p99Ms) && r.p99Ms >= r.p50Ms && r.maxMs >= r.p99Ms);
     }
-    assert.match(formatFanout(result), /^adapter +format +subscribers +events\/s/);
+    const report = fanoutReport(result);
+    assert.equal(report.suite, 'fanout');
+    assert.deepEqual(report.tables[0]!.rows.map((r) => r.slice(0, 3)), [['ws', 'msgpack', '1'], ['ws', 'msgpack', '3']]);
   });
 });
