@@ -144,7 +144,8 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
     readiness: () => ({
       storage: !stopped,
       listeners: !stopped && listeners.every((l) => l.port > 0),
-      converter: converter !== undefined && !stopped,
+      // An engine run with the converter disabled (ingest only) is ready without it.
+      converter: !stopped && (converter !== undefined || !options.converter.enabled),
     }),
     subscribers: () => [],
   };

@@ -62,4 +62,12 @@ describe('engine gateway over TLS with tokens', () => {
       ws.on('error', reject);
     });
   });
+
+  it('readiness: an ingest-only engine (converter disabled) is ready', async (t) => {
+    const te = await testEngine(undefined, {}, { converter: { enabled: false } });
+    t.after(() => te.close());
+    const ready = await fetchRaw(`http://127.0.0.1:${te.engine.ports.http}/readyz`);
+    assert.equal(ready.status, 200, ready.body.toString());
+    assert.deepEqual(JSON.parse(ready.body.toString()), { status: 'ready', storage: true, listeners: true, converter: true });
+  });
 });
