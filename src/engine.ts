@@ -115,6 +115,16 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   const listeners = options.listeners.map(
     (l) => new MllpListener(l, shared, { gate, metrics, logger, ...(converter !== undefined ? { conversion: converter } : {}) }),
   );
+  /** Undoes a start that failed part-way: closes the listeners that started, then the rest in stop's order. */
+  const undo = async (open: readonly MllpListener[]): Promise<void> => {
+    await Promise.all(open.map((l) => l.close(0)));
+    const schedulerStopped = scheduler?.stop();
+    await converter?.stop();
+    await schedulerStopped;
+    await conversion?.store.repository.close();
+    await log.close();
+    await release();
+  };
   const started: MllpListener[] = [];
   try {
     for (const l of listeners) {
@@ -122,13 +132,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
       started.push(l);
     }
   } catch (err) {
-    await Promise.all(started.map((l) => l.close(0)));
-    const schedulerStopped = scheduler?.stop();
-    await converter?.stop();
-    await schedulerStopped;
-    await conversion?.store.repository.close();
-    await log.close();
-    await release();
+    await undo(started);
     throw err;
   }
   let stopped = false;
@@ -153,13 +157,7 @@ export async function startEngine(options: EngineOptions, deps: EngineDeps = {})
   try {
     gateway = await startGateway(ctx, undefined, deps.loadNativeGateway);
   } catch (err) {
-    await Promise.all(listeners.map((l) => l.close(0)));
-    const schedulerStopped = scheduler?.stop();
-    await converter?.stop();
-    await schedulerStopped;
-    await conversion?.store.repository.close();
-    await log.close();
-    await release();
+    await undo(listeners);
     throw err;
   }
   const ports: EnginePorts = {
