@@ -22,26 +22,9 @@ import type {
   SendStatus,
   WsConnection,
 } from '../src/gateway/port.js';
+import { closeReason, errorResponse, JSON_TYPE, LENGTH_REQUIRED } from '../src/gateway/wire.js';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const EMPTY = new Uint8Array(0);
-const LENGTH_REQUIRED = 'request bodies need a content-length (chunked transfer encoding is not accepted)';
-
-/** The error JSON of INTERFACE.md, for answers the adapter gives itself. */
-export function errorResponse(status: number, code: string, message: string): GatewayResponse {
-  return { status, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ error: { code, message } }) };
-}
-
-/** `reason` cut to the 123 bytes of UTF-8 a close frame holds, on a character boundary. */
-function closeReason(reason: string): string {
-  // At most 3 bytes per UTF-16 unit: 41 units always fit.
-  if (reason.length <= 41) return reason;
-  const bytes = Buffer.from(reason, 'utf8');
-  if (bytes.length <= 123) return reason;
-  let end = 123;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
-}
 
 function headersOf(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};

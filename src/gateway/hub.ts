@@ -34,6 +34,7 @@ import { decodeAck, encodeEvent } from './events-codec.js';
 import { PositionStore } from './events-positions.js';
 import { FORMATS, parseSubscribeQuery, topicOf, type EventFormat, type SubscribeRequest } from './events-query.js';
 import type { GatewayRequest, GatewayResponse, GatewayServer, UpgradeDecision, WsConnection, WsHandlers } from './port.js';
+import { errorResponse } from './wire.js';
 
 /** The event hub as the gateway wires it. */
 export interface EventHub {
@@ -94,7 +95,7 @@ interface Subscriber {
 }
 
 function refuse(status: number, code: string, message: string): { accept: false; response: GatewayResponse } {
-  return { accept: false, response: { status, body: JSON.stringify({ error: { code, message } }) } };
+  return { accept: false, response: errorResponse(status, code, message) };
 }
 
 class Hub implements EventHub {

@@ -23,12 +23,12 @@ import type {
   UpgradeDecision,
   WsConnection,
 } from './port.js';
+import { closeReason, errorResponse, JSON_TYPE, LENGTH_REQUIRED } from './wire.js';
 
 type UwsModule = typeof Uws;
 /** `close()` (every socket, listen sockets included) exists in this build but not in its typings. */
 type App = Uws.TemplatedApp & { close(): void };
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 const EMPTY = new Uint8Array(0);
 const DIGITS = /^\d{1,15}$/;
 /**
@@ -37,11 +37,6 @@ const DIGITS = /^\d{1,15}$/;
  */
 const OVERSIZE_HEADROOM = 16;
 const SEND_STATUS: readonly SendStatus[] = ['buffered', 'sent', 'dropped'];
-
-/** The error JSON of INTERFACE.md, for answers the adapter gives itself. */
-function errorResponse(status: number, code: string, message: string): GatewayResponse {
-  return { status, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ error: { code, message } }) };
-}
 
 const statusLines = new Map<number, string>();
 function statusLine(status: number): string {
@@ -83,17 +78,6 @@ function addressText(raw: ArrayBuffer): string {
   }
   if (best < 0) return groups.join(':');
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
-}
-
-/** `reason` cut to the 123 bytes of UTF-8 a close frame holds, on a character boundary. */
-function closeReason(reason: string): string {
-  // At most 3 bytes per UTF-16 unit: 41 units always fit.
-  if (reason.length <= 41) return reason;
-  const bytes = Buffer.from(reason, 'utf8');
-  if (bytes.length <= 123) return reason;
-  let end = 123;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
 }
 
 /** Reads what the port needs of a request; only valid inside the uWS callback. */
@@ -332,7 +316,7 @@ function serve<C>(uws: UwsModule, options: GatewayServeOptions<C>): Promise<Gate
     }
     if (request.headers['transfer-encoding'] !== undefined) {
       // This uWS build cannot read chunked request bodies: ask for a content-length instead.
-      answer(res, pending, errorResponse(411, 'length-required', 'request bodies need a content-length (chunked transfer encoding is not accepted)'), head, true);
+      answer(res, pending, errorResponse(411, 'length-required', LENGTH_REQUIRED), head, true);
       return;
     }
     const server = bound.server;

@@ -6,6 +6,7 @@
 import type { GatewayContext } from '../context.js';
 import type { Principal } from '../auth.js';
 import type { GatewayRequest, GatewayResponse, Role } from '../port.js';
+import { JSON_TYPE } from '../wire.js';
 import type { ConversionStore } from '../../converter/stage.js';
 
 /** Stable error codes of the HTTP API. */
@@ -55,9 +56,6 @@ export function errorResponse(status: number, code: string, message: string, hea
     body: JSON.stringify({ error: { code, message, ...details } }),
   };
 }
-
-/** Content type of every JSON answer. */
-export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** A JSON answer (status 200 unless given). */
 export function json(value: unknown, status = 200, headers: Record<string, string> = {}): GatewayResponse {

@@ -5,6 +5,7 @@
  * (admin: the daily pre-fetch now), and `GET /events` without an upgrade (426).
  */
 import { readFileSync } from 'node:fs';
+import { JSON_TYPE } from '../wire.js';
 import { HttpError, HttpErrorCode, badParameter, json, queryOf, type Route } from './common.js';
 
 /** Where the OpenAPI document sits: the package root (from dist/src/gateway/routes). */
@@ -61,7 +62,7 @@ export const systemRoutes: Route[] = [
     role: 'read',
     handle(_ctx, request) {
       queryOf(request, []);
-      return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: openapiText() };
+      return { status: 200, headers: { 'content-type': JSON_TYPE }, body: openapiText() };
     },
   },
   {
