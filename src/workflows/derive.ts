@@ -43,21 +43,9 @@ export function scheduledUtc(o: Order): string {
 export function createDeriver(view: RepositoryView, state: WorkflowsState, options: WorkflowsOptions): Deriver {
   const p = options.prefetch;
   const triggers = new Set(p.triggers);
-  const request = (orders: Order[], trigger: PrefetchRequestedData['trigger'], messageSeq: number, fallbackMs: number | undefined): NewEvent | undefined => {
-    const first = orders[0];
-    if (first === undefined) return undefined;
-    const who = requestPatient(view, first.patientKey);
-    if (who === undefined) return undefined;
-    const candidates = candidatesOf(view, who.keys, p);
-    const exclude = new Set(orders.map((o) => o.key));
-    const data: PrefetchRequestedData = {
-      trigger,
-      patient: who.patient,
-      order: requestOrder(first, p),
-      orders: orders.map((o) => requestOrder(o, p)),
-      priors: relevantPriors(first, candidates, p, referenceOf(first, fallbackMs), exclude),
-    };
-    return { type: EventType.PrefetchRequested, messageSeq, data: data as unknown as Record<string, unknown> };
+  const request = (order: Order, trigger: PrefetchRequestedData['trigger'], messageSeq: number, fallbackMs: number | undefined): NewEvent | undefined => {
+    const data = prefetchData(view, p, [order], trigger, fallbackMs);
+    return data === undefined ? undefined : { type: EventType.PrefetchRequested, messageSeq, data: data as unknown as Record<string, unknown> };
   };
 
   return ({ context, changes, events, messageSeq }) => {
@@ -91,7 +79,7 @@ export function createDeriver(view: RepositoryView, state: WorkflowsState, optio
       for (const { order, trigger } of due) {
         const when = scheduledUtc(order);
         if (state.orderRequested(order.key, when)) continue;
-        const ev = request([order], trigger, messageSeq, messageMs);
+        const ev = request(order, trigger, messageSeq, messageMs);
         if (ev === undefined) continue;
         state.markOrderRequested(order.key, when, messageSeq);
         out.push(ev);
@@ -104,17 +92,31 @@ export function createDeriver(view: RepositoryView, state: WorkflowsState, optio
 
 /** Builds a daily-run request (exported for daily.ts, which groups a patient's orders). */
 export function dailyRequest(view: RepositoryView, options: WorkflowsOptions, orders: Order[], run: NonNullable<PrefetchRequestedData['run']>): PrefetchRequestedData | undefined {
-  const p = options.prefetch;
+  const data = prefetchData(view, options.prefetch, orders, 'daily', undefined);
+  return data === undefined ? undefined : { ...data, run };
+}
+
+/**
+ * A `prefetch.requested` payload for `orders` (one for a per-order request, a patient's
+ * orders of the window for the daily run): each order's own relevant priors, merged, most
+ * recent first, each study once. `fallbackMs` stands in for an order without a scheduled time.
+ */
+function prefetchData(
+  view: RepositoryView,
+  p: WorkflowsOptions['prefetch'],
+  orders: Order[],
+  trigger: PrefetchRequestedData['trigger'],
+  fallbackMs: number | undefined,
+): Omit<PrefetchRequestedData, 'run'> | undefined {
   const first = orders[0];
   if (first === undefined) return undefined;
   const who = requestPatient(view, first.patientKey);
   if (who === undefined) return undefined;
   const candidates = candidatesOf(view, who.keys, p);
   const exclude = new Set(orders.map((o) => o.key));
-  // Each order's own relevant priors, merged: most recent first, each study once.
   const seen = new Set<string>();
   const priors: PrefetchRequestedData['priors'] = [];
-  const lists = orders.map((o) => relevantPriors(o, candidates, p, referenceOf(o, undefined), exclude));
+  const lists = orders.map((o) => relevantPriors(o, candidates, p, referenceOf(o, fallbackMs), exclude));
   for (const prior of lists.flat().sort((a, b) => Date.parse(b.studyTime) - Date.parse(a.studyTime))) {
     const k = prior.orderKey ?? `R:${prior.reportId}`;
     if (seen.has(k)) continue;
@@ -122,11 +124,10 @@ export function dailyRequest(view: RepositoryView, options: WorkflowsOptions, or
     priors.push(prior);
   }
   return {
-    trigger: 'daily',
+    trigger,
     patient: who.patient,
     order: requestOrder(first, p),
     orders: orders.map((o) => requestOrder(o, p)),
     priors,
-    run,
   };
 }
