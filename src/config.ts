@@ -12,6 +12,7 @@ import { createMappingOptions, type MappingOptions, type MappingOptionsInput } f
 import { GATEWAY_DEFAULTS, resolveGatewayOptions, type GatewayInput, type GatewayOptions } from './gateway/options.js';
 import { resolveRepositoryOptions, type RepositoryPolicies } from './repository/options.js';
 import { resolveWorkflowsOptions, type WorkflowsInput, type WorkflowsOptions } from './workflows/options.js';
+import { checkInt } from './options-check.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -378,10 +379,4 @@ export async function loadConfigFile(path: string): Promise<EngineInput> {
     throw new RangeError(`config file ${path} must hold a JSON object`);
   }
   return value as EngineInput;
-}
-
-function checkInt(value: unknown, min: number, max: number, message: string): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(message);
-  }
 }

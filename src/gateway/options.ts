@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import type { Role } from './port.js';
+import { checkInt } from '../options-check.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -140,10 +141,4 @@ function resolveToken(t: Partial<TokenOptions>, n: number): TokenOptions {
     throw new RangeError(`http.tokens.${name}.roles must list one or more of "read", "subscribe", "admin"`);
   }
   return { token: t.token, roles: [...new Set(t.roles)], name };
-}
-
-function checkInt(value: unknown, min: number, max: number, message: string): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(message);
-  }
 }

@@ -4,6 +4,8 @@
  * configuration. Build them once with {@link resolveWorkflowsOptions}, which fills defaults,
  * validates with exact messages and freezes.
  */
+import { isTimeZone } from '../converter/map/options.js';
+import { checkInt } from '../options-check.js';
 
 /** What may trigger a per-order `prefetch.requested` (DOMAIN.md §5 "Trigger"). */
 export const PrefetchTrigger = {
@@ -125,21 +127,8 @@ export const WORKFLOWS_DEFAULTS = Object.freeze({
   }),
 });
 
-function checkInt(value: unknown, min: number, max: number, message: string): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new RangeError(message);
-}
-
 function isObject(v: unknown): boolean {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return name !== '';
-  } catch {
-    return false;
-  }
 }
 
 function checkRule(rule: unknown, i: number): RelevanceRule {

@@ -126,7 +126,8 @@ function checkSender(s: Partial<SenderOptions>, where: string): Partial<SenderOp
   return Object.freeze(s);
 }
 
-function isTimeZone(name: string): boolean {
+/** True when `name` is an IANA time zone this Node knows (the check the mapping and workflows options share). */
+export function isTimeZone(name: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name });
     return name !== '';
