@@ -42,7 +42,8 @@ import { open, type Database } from 'lmdb';
 import * as fs from 'node:fs';
 import { PacslinkError } from '../errors.js';
 import { storedDedupKey } from './dedup.js';
-import { DedupIndex } from './dedup-index.js';
+import { DedupIndex, hashDedupKey } from './dedup-index.js';
+import { PendingKeys } from './pending-keys.js';
 import { resolveLmdbInboundLogOptions, type LmdbInboundLogOptions, type ResolvedLmdbInboundLogOptions } from './options.js';
 import { runRetentionSweep, type RetentionResult, type RetentionStores } from './retention.js';
 import { DbName, decodeRecord, encodeRecord, LEGACY_DB_NAMES, MAX_SEQ, StateKey } from './schema.js';
@@ -90,6 +91,9 @@ interface PendingAppend {
   resolve: (outcome: AppendOutcome) => void;
   /** The lmdb-js promise of the transaction holding the record, once issued. */
   commit?: CommitPromise;
+  /** Managed by {@link PendingKeys}. */
+  pendingSlot: number;
+  keyHash: number;
 }
 
 interface Batch {
@@ -138,7 +142,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   #batch: Batch | undefined;
   /** Resolves when the last issued batch is durable (batches become durable in order). */
   #flushChain: Promise<void> = Promise.resolve();
-  readonly #pendingKeys = new Map<string, PendingAppend>();
+  readonly #pendingKeys = new PendingKeys<PendingAppend>();
   #pendingBytes = 0;
   #uncommittedEstimate = 0;
   /**
@@ -165,7 +169,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     this.#nextSeq = last + 1;
     this.#durableSeq = last;
     this.#committedSeq = last;
-    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(db, opts.dedupWindowMs) : undefined;
+    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(db, opts.dedupWindowMs, () => this.#committedSeq) : undefined;
     if (opts.maxStorageBytes > 0) this.#measureStorage();
     this.#timer = setInterval(() => {
       // A failed sweep is retried at the next interval; appends are not affected.
@@ -181,10 +185,12 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     }
     if (!Number.isFinite(input.receivedAt)) return Promise.reject(new TypeError('append: receivedAt must be a finite number'));
     let dedupKey: string | undefined;
+    let keyHash = 0;
     let collision = false;
     if (input.dedupKey !== undefined && this.#index !== undefined) {
       dedupKey = storedDedupKey(input.dedupKey);
-      const pending = this.#pendingKeys.get(dedupKey);
+      keyHash = hashDedupKey(dedupKey);
+      const pending = this.#pendingKeys.latest(dedupKey, keyHash);
       if (pending !== undefined) {
         // The first copy is not durable yet: answer with its outcome, once known, so a
         // duplicate is never acknowledged before the original is on disk.
@@ -221,8 +227,10 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       estimate,
       outcome,
       resolve,
+      pendingSlot: -1,
+      keyHash: 0,
     };
-    if (dedupKey !== undefined) this.#pendingKeys.set(dedupKey, entry);
+    if (dedupKey !== undefined) this.#pendingKeys.add(entry, keyHash);
     this.#pendingBytes += input.raw.byteLength;
     this.#uncommittedEstimate += estimate;
     const batch = this.#batch;
@@ -269,7 +277,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     });
     const n = Math.min(this.#queue.length, this.#opts.maxBatchRecords);
     for (const e of this.#queue.splice(0, n)) this.#write(e, batch);
-    this.#index?.maybeFlush(performance.now(), this.#committedSeq);
+    this.#index?.maybeFlush(performance.now());
     guardLmdbTurn(this.#db.root);
     if (batch.entries.length >= this.#opts.maxBatchRecords) batch.open = false;
   }
@@ -299,7 +307,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     }
     if (this.#opts.maxStorageBytes > 0) this.#accountStorage(stored);
     for (const e of stored) {
-      if (e.dedupKey !== undefined) this.#index?.committed(e.dedupKey, e.seq, e.input.receivedAt);
+      if (e.dedupKey !== undefined) this.#index?.committed(e.dedupKey, e.seq);
       if (e.seq > this.#committedSeq) this.#committedSeq = e.seq;
     }
     if (stored.length > 0) {
@@ -360,7 +368,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   #release(e: PendingAppend): void {
     e.value = undefined;
     this.#pendingBytes -= e.input.raw.byteLength;
-    if (e.dedupKey !== undefined && this.#pendingKeys.get(e.dedupKey) === e) this.#pendingKeys.delete(e.dedupKey);
+    this.#pendingKeys.delete(e);
   }
 
   #settleDurable(entries: PendingAppend[]): void {
@@ -487,7 +495,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     if (this.#closing) return Promise.resolve({ deleted: 0, expiredDedupKeys: 0 });
     const sweep = async (): Promise<RetentionResult> => {
       // The sweep reads and deletes dedup entries in LMDB: every committed key must be there.
-      await this.#index?.flush(this.#committedSeq);
+      await this.#index?.flush();
       return runRetentionSweep(this.#db, {
         now,
         maxAgeMs: this.#opts.retention.maxAgeMs,
@@ -512,7 +520,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       await Promise.allSettled([this.#retention, ...this.#sideWrites]);
       // Not required for correctness (the next open reads unindexed keys back from the
       // records), but it keeps that replay short.
-      await this.#index?.flush(this.#committedSeq).catch(() => undefined);
+      await this.#index?.flush().catch(() => undefined);
       await this.#db.root.close();
     })();
     return this.#closed;

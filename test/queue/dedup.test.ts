@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dedupKeyOf, hashBody } from '../../src/queue/dedup.js';
+import { FLUSH_INTERVAL_MS, hashDedupKey } from '../../src/queue/dedup-index.js';
 import { openLmdbInboundLog } from '../../src/queue/lmdb-log.js';
 import { input, seqOf, tempDir } from './helpers.js';
 
@@ -114,4 +115,54 @@ test('dedupWindowMs 0 disables duplicate detection', async (t) => {
   t.after(() => log.close());
   await log.append(input('D1'));
   assert.deepEqual(await log.append(input('D1')), { kind: 'appended', seq: 2, dedupCollision: false });
+});
+
+// Two control IDs whose dedup keys (sender HIS, facility HOSP) share one 32-bit FNV-1a hash,
+// the hash the log's in-memory key tables are indexed by.
+const COLLIDING = ['Cwz9m', 'C1kcb0'] as const;
+
+test('dedup keys with the same in-memory hash are told apart: pending, committed, flushed and after a restart', async (t) => {
+  const [a, b] = COLLIDING;
+  assert.equal(hashDedupKey(dedupKeyOf('HIS', 'HOSP', a)), hashDedupKey(dedupKeyOf('HIS', 'HOSP', b)));
+  const path = await tempDir(t);
+  const t0 = Date.now();
+  const log = await openLmdbInboundLog({ path });
+  // Pending: both issued before either commits.
+  const [first, second, again] = await Promise.all([
+    log.append(input(a, { receivedAt: t0 })),
+    log.append(input(b, { receivedAt: t0 })),
+    log.append(input(a, { receivedAt: t0 })),
+  ]);
+  assert.deepEqual([first, second, again], [
+    { kind: 'appended', seq: 1, dedupCollision: false },
+    { kind: 'appended', seq: 2, dedupCollision: false },
+    { kind: 'duplicate', seq: 1 },
+  ]);
+  // Committed, held in memory.
+  assert.deepEqual(await log.append(input(b, { receivedAt: t0 })), { kind: 'duplicate', seq: 2 });
+  assert.deepEqual(await log.append(input(a, { receivedAt: t0 })), { kind: 'duplicate', seq: 1 });
+  // Flushed to inbound.dedup (a retention sweep flushes the index first).
+  await log.runRetention(t0);
+  assert.deepEqual(await log.append(input(b, { receivedAt: t0 })), { kind: 'duplicate', seq: 2 });
+  assert.deepEqual(await log.append(input(a, { receivedAt: t0, body: 'NEW' })), { kind: 'appended', seq: 3, dedupCollision: true });
+  await log.close();
+  const reopened = await openLmdbInboundLog({ path });
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.append(input(a, { receivedAt: t0, body: 'NEW' })), { kind: 'duplicate', seq: 3 });
+  assert.deepEqual(await reopened.append(input(b, { receivedAt: t0 })), { kind: 'duplicate', seq: 2 });
+  assert.equal(reopened.lastSeq(), 3);
+});
+
+test('a resend is found wherever its key is: in memory, flushed by the timer, or written by later flushes', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+  t.after(() => log.close());
+  const t0 = Date.now();
+  for (let i = 1; i <= 50; i++) assert.equal(seqOf(await log.append(input(`F${i}`, { receivedAt: t0 }))), i);
+  // Past the flush interval, the next batch issues a flush of the first 50 keys.
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS + 20));
+  assert.equal(seqOf(await log.append(input('F51', { receivedAt: t0 }))), 51);
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS + 20));
+  assert.equal(seqOf(await log.append(input('F52', { receivedAt: t0 }))), 52);
+  for (let i = 1; i <= 52; i++) assert.deepEqual(await log.append(input(`F${i}`, { receivedAt: t0 })), { kind: 'duplicate', seq: i });
+  assert.equal(log.lastSeq(), 52);
 });
