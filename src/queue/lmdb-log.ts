@@ -169,7 +169,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     this.#nextSeq = last + 1;
     this.#durableSeq = last;
     this.#committedSeq = last;
-    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(db, opts.dedupWindowMs, () => this.#committedSeq) : undefined;
+    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(db, opts.dedupWindowMs, () => this.#committedSeq, opts.path) : undefined;
     if (opts.maxStorageBytes > 0) this.#measureStorage();
     this.#timer = setInterval(() => {
       // A failed sweep is retried at the next interval; appends are not affected.
@@ -519,8 +519,8 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       await this.#drain();
       await Promise.allSettled([this.#retention, ...this.#sideWrites]);
       // Not required for correctness (the next open reads unindexed keys back from the
-      // records), but it keeps that replay short.
-      await this.#index?.flush().catch(() => undefined);
+      // records), but it keeps that replay short. Also stops the flush worker.
+      await this.#index?.close();
       await this.#db.root.close();
     })();
     return this.#closed;

@@ -1,0 +1,47 @@
+/**
+ * The dedup index's flush worker: a thread that writes the index entries of the records the
+ * main thread has committed (dedup-index.ts), so that the main thread, which frames, stores
+ * and acknowledges messages, spends no time on them. Same LMDB environment as the log (lmdb-js
+ * shares one environment between the threads of a process); LMDB's write lock orders its
+ * transactions with the log's group commits.
+ *
+ * Protocol: the main thread posts `{ from, through }`; the worker answers `{ through }` once
+ * the entries of records `from`..`through` and `dedupIndexedThrough = through` have
+ * committed, or `{ error }`.
+ */
+import { open } from 'lmdb';
+import { parentPort, workerData } from 'node:worker_threads';
+import { collectDedupEntries, putDedupEntries } from './dedup-entries.js';
+import { DbName } from './schema.js';
+
+/** What the worker is started with. */
+export interface DedupFlushWorkerData {
+  path: string;
+}
+
+/** A flush request. */
+export interface DedupFlushRequest {
+  from: number;
+  through: number;
+}
+
+/** A flush answer. */
+export type DedupFlushReply = { through: number } | { error: string };
+
+const { path } = workerData as DedupFlushWorkerData;
+const root = open({ path, maxDbs: 16 });
+const records = root.openDB<Buffer, number>(DbName.Raw, { keyEncoding: 'uint32', encoding: 'binary' });
+const dedup = root.openDB<Buffer, string>(DbName.Dedup, { encoding: 'binary' });
+const state = root.openDB<number, string>(DbName.State, { encoding: 'msgpack' });
+
+parentPort!.on('message', (request: DedupFlushRequest) => {
+  let reply: DedupFlushReply;
+  try {
+    const entries = collectDedupEntries(records, request.from, request.through);
+    root.transactionSync(() => putDedupEntries(dedup, state, entries, request.through));
+    reply = { through: request.through };
+  } catch (error) {
+    reply = { error: error instanceof Error ? error.message : String(error) };
+  }
+  parentPort!.postMessage(reply);
+});
