@@ -252,16 +252,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
    * index follows later (dedup-index.ts).
    */
   #write(e: PendingAppend, batch: Batch): void {
-    const input = e.input;
-    e.value = encodeRecord({
-      raw: input.raw,
-      receivedAt: input.receivedAt,
-      listener: input.listener,
-      remote: input.remote,
-      messageType: input.messageType,
-      controlId: input.controlId,
-      dedupKey: input.dedupKey,
-    });
+    e.value = encodeRecord(e.input);
     e.commit = this.#db.records.put(e.seq, e.value) as CommitPromise;
     batch.entries.push(e);
   }
