@@ -116,6 +116,21 @@ function lastKey(db: Database<unknown, number>): number {
   return 0;
 }
 
+/**
+ * Records are put with LMDB's MDB_APPEND: seqs only grow, and an appended key fills the last
+ * leaf page before a new one starts, where an ordinary insert splits a full page in half.
+ * Measured (2 vCPU VM, 55 records of 1.5 KB per transaction): half the leaf pages, and
+ * commits of 449 µs instead of 587 µs, since each writes and fsyncs fewer new pages. A put
+ * whose key is not above the last one is refused (its promise resolves false), never
+ * stored out of order.
+ */
+const APPEND = { append: true } as const;
+/** lmdb-js's put with options, which its type declarations leave out. */
+interface AppendingStore {
+  put(key: number, value: Buffer, options: typeof APPEND): CommitPromise;
+}
+const APPEND_REFUSED = 'LMDB refused the append: a record with this seq or a higher one exists';
+
 /** Longest time between exact storage measurements far from the limit (ms). */
 const STORAGE_MEASURE_INTERVAL_MS = 1000;
 /** Fraction of `maxStorageBytes` above which storage is measured after every batch. */
@@ -253,7 +268,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
    */
   #write(e: PendingAppend, batch: Batch): void {
     e.value = encodeRecord(e.input);
-    e.commit = this.#db.records.put(e.seq, e.value) as CommitPromise;
+    e.commit = (this.#db.records as unknown as AppendingStore).put(e.seq, e.value, APPEND);
     batch.entries.push(e);
   }
 
@@ -284,7 +299,9 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     for (const commit of new Set(batch.entries.map((e) => e.commit))) {
       if (commit === undefined) continue;
       try {
-        await commit;
+        // false: LMDB refused the append (the seq was not above the last key) and the
+        // record is not stored; the rest of the transaction is.
+        if ((await commit) === false) failures.set(commit, new Error(APPEND_REFUSED));
       } catch (error) {
         handleCommitRejection(error);
         failures.set(commit, error);
@@ -398,6 +415,14 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     const lastStored = this.#nextSeq - 1 - this.#queue.length;
     if (firstFailed !== undefined && firstFailed.seq + failed.length - 1 === lastStored) {
       this.#nextSeq = firstFailed.seq;
+      for (const e of this.#queue) e.seq = this.#nextSeq++;
+    }
+    // After a refused append (a record at or above its seq exists, which only a writer other
+    // than this log can have put there), numbering resumes above the last key, so that the
+    // appends still queued are not refused in turn.
+    const last = lastKey(this.#db.records);
+    if ((this.#queue[0]?.seq ?? this.#nextSeq) <= last) {
+      this.#nextSeq = last + 1;
       for (const e of this.#queue) e.seq = this.#nextSeq++;
     }
   }

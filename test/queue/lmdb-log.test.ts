@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { open } from 'lmdb';
 import { openLmdbInboundLog } from '../../src/queue/lmdb-log.js';
 import { lmdbInboundLogDefaults } from '../../src/queue/options.js';
+import { DbName, encodeRecord } from '../../src/queue/schema.js';
 import { input, seqOf, sized, tempDir } from './helpers.js';
 
 test('append stores the exact bytes and metadata under seq 1, 2, 3', async (t) => {
@@ -199,4 +200,23 @@ test('an environment of the earlier layout (inbound.meta) is refused at open, no
   await env.openDB<unknown, number>('inbound.meta', { keyEncoding: 'uint32' }).put(1, [1, 0, 'a', 'b', 'c', 'd', null, null]);
   await env.close();
   await assert.rejects(openLmdbInboundLog({ path }), { name: 'PacslinkError', code: 'ERR_LOG_LAYOUT' });
+});
+
+test('records are appended in seq order; should a record above the next seq appear, that append is refused and numbering resumes above it', async (t) => {
+  const path = await tempDir(t);
+  const log = await openLmdbInboundLog({ path });
+  t.after(() => log.close());
+  assert.equal(seqOf(await log.append(input('A1'))), 1);
+  // Another writer (never the log itself) puts seq 5 behind the log's back.
+  const other = open({ path, maxDbs: 16 });
+  const raw = other.openDB<Buffer, number>(DbName.Raw, { keyEncoding: 'uint32', encoding: 'binary' });
+  await raw.put(5, encodeRecord(input('X5')));
+  const refused = await log.append(input('A2'));
+  assert.equal(refused.kind, 'rejected');
+  assert.equal((refused as { code: string }).code, 'STORAGE_FAILED');
+  assert.match((refused as { message: string }).message, /refused the append/);
+  assert.equal(log.get(2), undefined, 'nothing was stored under the refused seq');
+  assert.equal(seqOf(await log.append(input('A3'))), 6);
+  assert.equal(log.get(6)?.controlId, 'A3');
+  assert.equal(log.get(5)?.controlId, 'X5');
 });
