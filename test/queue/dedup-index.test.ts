@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { open } from 'lmdb';
 import { dedupKeyOf, storedDedupKey } from '../../src/queue/dedup.js';
 import { DedupIndex, type DedupIndexStores } from '../../src/queue/dedup-index.js';
@@ -22,12 +22,32 @@ function stores(path: string): DedupIndexStores {
   return db;
 }
 
+/** A temporary environment (closed after the test) and the receive time of record 0. */
+async function setup(t: TestContext): Promise<{ path: string; t0: number; db: DedupIndexStores }> {
+  const path = await tempDir(t);
+  const db = stores(path);
+  t.after(() => db.root.close());
+  return { path, t0: 1_700_000_000_000, db };
+}
+
 /** Commits records 1..n, each with its dedup key. */
 async function addRecords(db: DedupIndexStores, n: number, t0: number): Promise<void> {
   for (let seq = 1; seq <= n; seq++) {
     const id = `K${seq}`;
     await db.records.put(seq, encodeRecord({ raw: hl7(id), receivedAt: t0 + seq, listener: 'adt', remote: '10.0.0.1:1', messageType: 'ADT^A01', controlId: id, dedupKey: dedupKeyOf('HIS', 'HOSP', id) }));
   }
+}
+
+/** A DedupIndex over `db` (flush worker at `workerPath`, if given) told of records 1..n as they commit. */
+async function indexWith(db: DedupIndexStores, n: number, t0: number, workerPath: string | undefined): Promise<DedupIndex> {
+  let committed = 0;
+  const index = new DedupIndex(db, WINDOW, () => committed, workerPath);
+  await addRecords(db, n, t0);
+  for (let seq = 1; seq <= n; seq++) {
+    index.committed(keyOf(seq), seq);
+    committed = seq;
+  }
+  return index;
 }
 
 function keyOf(seq: number): string {
@@ -46,17 +66,8 @@ function assertIndexed(db: DedupIndexStores, n: number, t0: number): void {
 
 for (const mode of ['the flush worker', 'this thread'] as const) {
   test(`a flush in ${mode} writes every committed key and dedupIndexedThrough, then forgets them`, async (t) => {
-    const path = await tempDir(t);
-    const t0 = 1_700_000_000_000;
-    const db = stores(path);
-    t.after(() => db.root.close());
-    let committed = 0;
-    const index = new DedupIndex(db, WINDOW, () => committed, mode === 'the flush worker' ? path : undefined);
-    await addRecords(db, 300, t0);
-    for (let seq = 1; seq <= 300; seq++) {
-      index.committed(keyOf(seq), seq);
-      committed = seq;
-    }
+    const { path, t0, db } = await setup(t);
+    const index = await indexWith(db, 300, t0, mode === 'the flush worker' ? path : undefined);
     assert.equal(index.unflushed, 300);
     assert.equal(db.dedup.getBinary(keyOf(1)), undefined);
     await index.flush();
@@ -71,20 +82,11 @@ for (const mode of ['the flush worker', 'this thread'] as const) {
 }
 
 test('when the flush worker cannot run, the flush keeps its keys and the next one runs in this thread', async (t) => {
-  const path = await tempDir(t);
-  const t0 = 1_700_000_000_000;
-  const db = stores(path);
-  t.after(() => db.root.close());
+  const { path, t0, db } = await setup(t);
   // A regular file where the worker expects the environment's directory: its open() throws.
   const notADir = join(path, 'not-a-directory');
   await writeFile(notADir, 'x');
-  let committed = 0;
-  const index = new DedupIndex(db, WINDOW, () => committed, notADir);
-  await addRecords(db, 50, t0);
-  for (let seq = 1; seq <= 50; seq++) {
-    index.committed(keyOf(seq), seq);
-    committed = seq;
-  }
+  const index = await indexWith(db, 50, t0, notADir);
   await index.flush();
   assert.equal(index.unflushed, 50, 'the failed flush kept every key');
   assert.equal(db.state.get(StateKey.DedupIndexedThrough), undefined);
@@ -96,10 +98,7 @@ test('when the flush worker cannot run, the flush keeps its keys and the next on
 });
 
 test('reopening reads the keys of records after dedupIndexedThrough back into memory', async (t) => {
-  const path = await tempDir(t);
-  const t0 = 1_700_000_000_000;
-  const db = stores(path);
-  t.after(() => db.root.close());
+  const { path, t0, db } = await setup(t);
   await addRecords(db, 20, t0);
   await db.state.put(StateKey.DedupIndexedThrough, 12);
   const index = new DedupIndex(db, WINDOW, () => 20, path);
