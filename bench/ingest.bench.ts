@@ -52,12 +52,12 @@ async function startServerScript(args: string[]): Promise<Server> {
 const startReference = (): Promise<Server> => startServerScript([join(ROOT, 'dist/bench/ack-only-server.js')]);
 const startPeer = (name: PeerServerName): Promise<Server> => startServerScript([join(ROOT, 'dist/bench/peer-servers.js'), name]);
 
-async function startPacslink(dataDir: string): Promise<Server> {
+async function startPacslink(dataDir: string, settings: Record<string, unknown> = {}): Promise<Server> {
   // The converter stays off: this measures the listener and the log alone (conversion has
   // its own benchmark, convert.bench.ts).
   await mkdir(dataDir, { recursive: true });
   const config = join(dataDir, 'bench-config.json');
-  await writeFile(config, JSON.stringify({ converter: { enabled: false } }));
+  await writeFile(config, JSON.stringify({ converter: { enabled: false }, ...settings }));
   const child = spawn(process.execPath, [join(ROOT, 'bin/pacslink.js'), 'start', '--data', dataDir, '--config', config, '--mllp', '127.0.0.1:0', '--http', '127.0.0.1:0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -88,6 +88,8 @@ interface Row {
   ratioRange: [number, number];
   /** Every round's pair. */
   rounds: Array<{ reference: LoadResult; pacslink: LoadResult; ratio: number }>;
+  /** pacslink with duplicate detection off (`dedupWindowMs: 0`), one run. */
+  pacslinkNoDedup: LoadResult;
   /** The npm peers, persistent connections (node-hl7-server: a connection per message). */
   peers: Array<{ name: string; label: string; reconnect: boolean; result: LoadResult; pacslinkRatio: number }>;
   /** pacslink with a new connection per message, when a peer needed that mode. */
@@ -185,6 +187,13 @@ async function main(): Promise<void> {
     engineRss = Math.max(engineRss, processPeakRssMb(pl.child.pid) ?? 0);
     await stop(pl);
     await rm(dir, { recursive: true, force: true });
+    // What duplicate detection costs: the same engine with dedupWindowMs 0 (one run).
+    progress('ingest', `C=${c}: pacslink durable, duplicate detection off`);
+    const plainDir = await mkdtemp(join(tmpdir(), 'pacslink-ingest-'));
+    const plain = await startPacslink(plainDir, { dedupWindowMs: 0 });
+    const pacslinkNoDedup = await load(plain.port, c);
+    await stop(plain);
+    await rm(plainDir, { recursive: true, force: true });
     const peers: Row['peers'] = [];
     if (!values['no-peers']) {
       for (const name of PEER_SERVERS) {
@@ -197,7 +206,7 @@ async function main(): Promise<void> {
         peers.push({ name, label: PEER_LABELS[name], reconnect, result, pacslinkRatio: own.msgsPerSec / result.msgsPerSec });
       }
     }
-    rows.push({ connections: c, reference, pacslink, ratio: median.ratio, ratioRange, rounds: pairs, peers, ...(pacslinkReconnect !== undefined ? { pacslinkReconnect } : {}), logOnly: 0 });
+    rows.push({ connections: c, reference, pacslink, ratio: median.ratio, ratioRange, rounds: pairs, pacslinkNoDedup, peers, ...(pacslinkReconnect !== undefined ? { pacslinkReconnect } : {}), logOnly: 0 });
     progress('ingest', `C=${c}: pacslink ${fmt(pacslink.msgsPerSec)} msgs/s, reference ${fmt(reference.msgsPerSec)} msgs/s`);
   }
   // The log-alone runs append in this process, which is also the load generator: run them
@@ -213,6 +222,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     serverRows.push(line(r.connections, 'ACK-only reference (stores nothing)', r.reference, ''));
     serverRows.push(line(r.connections, 'pacslink durable (fsync before ACK)', r.pacslink, `${fmt(r.ratio, 2)}× reference (rounds ${fmt(r.ratioRange[0], 2)}–${fmt(r.ratioRange[1], 2)}×)`));
+    serverRows.push(line(r.connections, 'pacslink durable, duplicate detection off', r.pacslinkNoDedup, `${fmt(r.pacslinkNoDedup.msgsPerSec / r.reference.msgsPerSec, 2)}× reference`));
     for (const p of r.peers.filter((x) => !x.reconnect)) serverRows.push(line(r.connections, `${p.label} (stores nothing)`, p.result, `pacslink ${fmt(p.pacslinkRatio, 2)}×`));
     if (r.pacslinkReconnect !== undefined) serverRows.push(line(r.connections, 'pacslink durable, connection per message', r.pacslinkReconnect, ''));
     for (const p of r.peers.filter((x) => x.reconnect)) serverRows.push(line(r.connections, `${p.label}, connection per message (stores nothing)`, p.result, `pacslink ${fmt(p.pacslinkRatio, 2)}×`));
