@@ -16,19 +16,23 @@
  * record that is durable (and therefore acknowledged) is always found by a later resend,
  * before or after a crash.
  *
- * Why a worker thread: writing the entries costs ≈3.5 µs per key under load (reading the
- * key back from its record, then a B-tree insert), one message's worth of work in seven.
- * Done on the main thread it was a 5–7 ms stall every {@link FLUSH_INTERVAL_MS} in which no
- * frame was read and no ACK written; the worker (dedup-flush-worker.ts) does it while the
- * main thread goes on, and holds LMDB's write lock only for the inserts, in key order.
+ * Why a worker thread: writing the entries costs ≈3.5 µs per key under load (≈1.7 to read
+ * the key back from its record, ≈1.7 for the B-tree insert). Done on the main thread it was
+ * a 5–7 ms stall every {@link FLUSH_INTERVAL_MS} in which no frame was read and no ACK
+ * written; the worker (dedup-flush-worker.ts) does it while the main thread goes on, and
+ * only its inserts hold LMDB's write lock (≈4–5 ms per flush at C = 64). Measured against
+ * the main-thread flush: the same throughput, ACK p99 ≈9 ms instead of ≈11 ms. This flush
+ * is most of what duplicate detection costs: at C = 64 durable ingest runs ≈20 % slower with
+ * it than with `dedupWindowMs: 0` (bench/ingest.bench.ts shows both), and about the same
+ * without it when no flush runs at all.
  *
  * Why no strings in memory: the committed keys not yet flushed are held as (32-bit hash,
  * seq) pairs in typed arrays ({@link KeyTable}), and a flush reads the keys back from the
- * records it covers. Held as a `Map` of strings, the same keys lived about 100 ms each, long
- * enough for V8 to promote them to the old generation: at C = 64 that cost ≈4 µs of GC per
- * message and ≈3 µs of map upkeep on the main thread, about a fifth of durable ingest
- * throughput (measured, bench/ingest.bench.ts). A hash match is confirmed against the key
- * in the record's own header, so a hash collision is never taken for a duplicate.
+ * records it covers. Held in a `Map` of strings, each key lived about 100 ms, long enough
+ * for V8 to promote it to the old generation; the `Map` of pending keys (pending-keys.ts)
+ * did worse. Together they cost ≈10 % of durable ingest throughput at C = 64. A hash match
+ * is confirmed against the key in the record's own header, so a hash collision is never
+ * taken for a duplicate.
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { Worker } from 'node:worker_threads';
