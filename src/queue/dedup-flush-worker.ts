@@ -8,7 +8,8 @@
  *
  * Protocol: the main thread posts `{ from, through }`; the worker answers `{ through }` once
  * the entries of records `from`..`through` and `dedupIndexedThrough = through` have
- * committed, or `{ error }`.
+ * committed, or `{ error }`. `{ close: true }` closes the worker's environment handle and
+ * ends the thread.
  */
 import { open } from 'lmdb';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -20,11 +21,8 @@ export interface DedupFlushWorkerData {
   path: string;
 }
 
-/** A flush request. */
-export interface DedupFlushRequest {
-  from: number;
-  through: number;
-}
+/** A flush request, or the request to close the environment and end. */
+export type DedupFlushRequest = { from: number; through: number } | { close: true };
 
 /** A flush answer. */
 export type DedupFlushReply = { through: number } | { error: string };
@@ -36,6 +34,11 @@ const dedup = root.openDB<Buffer, string>(DbName.Dedup, { encoding: 'binary' });
 const state = root.openDB<number, string>(DbName.State, { encoding: 'msgpack' });
 
 parentPort!.on('message', (request: DedupFlushRequest) => {
+  if ('close' in request) {
+    // Closing its handle lets lmdb-js release the environment once the log closes its own.
+    void root.close().finally(() => parentPort!.close());
+    return;
+  }
   let reply: DedupFlushReply;
   try {
     const entries = collectDedupEntries(records, request.from, request.through);

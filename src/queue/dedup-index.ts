@@ -374,6 +374,12 @@ export class DedupIndex {
     this.#closing = true;
     const worker = this.#worker;
     this.#worker = undefined;
-    await worker?.terminate();
+    if (worker === undefined) return;
+    // Asked to close its environment handle and end; terminated if it has not within 2 s.
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ close: true } satisfies DedupFlushRequest);
+    const timer = setTimeout(() => void worker.terminate(), 2000);
+    await exited;
+    clearTimeout(timer);
   }
 }
