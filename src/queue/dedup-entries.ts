@@ -9,8 +9,8 @@
  * C = 64: ≈1.7 µs per key either way).
  */
 import type { Database } from 'lmdb';
-import { storedDedupKey } from './dedup.js';
-import { encodeDedupEntry, receivedAtOf, recordDedupKey, StateKey } from './schema.js';
+import { recordStoredDedupKey } from './dedup.js';
+import { encodeDedupEntry, receivedAtOf, StateKey } from './schema.js';
 
 /** The entries of one flush, in seq order (a later seq wins for a repeated key). */
 export interface DedupEntries {
@@ -25,9 +25,9 @@ export function collectDedupEntries(records: Database<Buffer, number>, from: num
   for (let seq = from; seq <= through; seq++) {
     const record = records.getBinaryFast(seq);
     if (record === undefined) continue;
-    const key = recordDedupKey(record);
+    const key = recordStoredDedupKey(record);
     if (key === undefined) continue;
-    keys.push(storedDedupKey(key));
+    keys.push(key);
     values.push(encodeDedupEntry(seq, receivedAtOf(record)));
   }
   return { keys, values };

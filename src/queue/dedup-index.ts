@@ -36,10 +36,10 @@
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { Worker } from 'node:worker_threads';
-import { storedDedupKey } from './dedup.js';
+import { recordStoredDedupKey } from './dedup.js';
 import { collectDedupEntries, putDedupEntries } from './dedup-entries.js';
 import type { DedupFlushReply, DedupFlushRequest, DedupFlushWorkerData } from './dedup-flush-worker.js';
-import { decodeDedupEntry, rawOffset, receivedAtOf, recordDedupKey, StateKey } from './schema.js';
+import { decodeDedupEntry, rawOffset, receivedAtOf, StateKey } from './schema.js';
 import { guardLmdbTurn, handleCommitRejection } from './storage-errors.js';
 
 /** Longest time a committed key stays out of the index while appends continue (ms). */
@@ -213,18 +213,15 @@ export class DedupIndex {
   #replay(): void {
     const table = this.#tables[0]!;
     for (const seq of this.#db.records.getKeys({ start: this.#indexedThrough + 1 })) {
-      const record = this.#db.records.getBinaryFast(seq);
-      if (record === undefined) continue;
-      const key = recordDedupKey(record);
-      if (key !== undefined) table.add(hashDedupKey(storedDedupKey(key)), seq);
+      const key = this.#keyOf(seq);
+      if (key !== undefined) table.add(hashDedupKey(key), seq);
     }
   }
 
   /** The stored dedup key of record `seq`, if it exists and has one. */
   #keyOf(seq: number): string | undefined {
     const record = this.#db.records.getBinaryFast(seq);
-    const key = record === undefined ? undefined : recordDedupKey(record);
-    return key === undefined ? undefined : storedDedupKey(key);
+    return record === undefined ? undefined : recordStoredDedupKey(record);
   }
 
   /**
@@ -253,15 +250,12 @@ export class DedupIndex {
     return { seq, same: sameBytes(record.subarray(rawOffset(record), record.length), raw) };
   }
 
-  /** Records that `key` now points at `seq` (its record has committed). */
-  committed(key: string, seq: number): void {
-    this.#tables[this.#tables.length - 1]!.add(hashDedupKey(key), seq);
+  /** Records that the key with hash `hash` (`hashDedupKey`) now points at `seq` (its record has committed). */
+  committed(hash: number, seq: number): void {
+    this.#tables[this.#tables.length - 1]!.add(hash, seq);
   }
 
-  /**
-   * Issues a flush if one is due (called in the turn a batch is issued, so that its puts join
-   * that batch's transaction).
-   */
+  /** Starts a flush if one is due: {@link FLUSH_INTERVAL_MS} since the last, or many keys held. */
   maybeFlush(now: number): void {
     if (this.#flushing !== undefined) return;
     const held = this.unflushed;

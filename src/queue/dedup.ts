@@ -5,7 +5,7 @@
  * the bytes themselves, and only when the key hits: no hash is computed per message.
  */
 import * as crypto from 'node:crypto';
-import { MAX_DEDUP_KEY_BYTES } from './schema.js';
+import { MAX_DEDUP_KEY_BYTES, recordDedupKey } from './schema.js';
 
 /** Separator between the key's parts: U+001F (unit separator) never occurs in HL7 text. */
 const SEP = '\u001f';
@@ -38,4 +38,10 @@ export function hashBody(raw: Uint8Array): string {
  */
 export function storedDedupKey(key: string): string {
   return Buffer.byteLength(key) <= MAX_DEDUP_KEY_BYTES ? key : '#sha256:' + hashBody(Buffer.from(key));
+}
+
+/** The key under which an encoded record's dedup key is stored, if the record has one. */
+export function recordStoredDedupKey(record: Uint8Array): string | undefined {
+  const key = recordDedupKey(record);
+  return key === undefined ? undefined : storedDedupKey(key);
 }

@@ -315,7 +315,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     }
     if (this.#opts.maxStorageBytes > 0) this.#accountStorage(stored);
     for (const e of stored) {
-      if (e.dedupKey !== undefined) this.#index?.committed(e.dedupKey, e.seq);
+      if (e.dedupKey !== undefined) this.#index?.committed(e.keyHash, e.seq);
       if (e.seq > this.#committedSeq) this.#committedSeq = e.seq;
     }
     if (stored.length > 0) {

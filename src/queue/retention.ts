@@ -10,8 +10,8 @@
  * repointed.
  */
 import type { Database, RootDatabase } from 'lmdb';
-import { storedDedupKey } from './dedup.js';
-import { receivedAtOf, recordDedupKey, StateKey } from './schema.js';
+import { recordStoredDedupKey } from './dedup.js';
+import { receivedAtOf, StateKey } from './schema.js';
 import { guardLmdbTurn, handleCommitRejection } from './storage-errors.js';
 
 /** The databases retention works on. */
@@ -83,8 +83,8 @@ function deleteRecordBatch(db: RetentionStores, cutoff: number, limit: number): 
     // Seq order is receive order, so the first record young enough to keep ends the scan.
     if (receivedAtOf(record) >= cutoff) break;
     seqs.push(seq);
-    const key = recordDedupKey(record);
-    if (key !== undefined) forgetDedupKey(db, storedDedupKey(key), seq);
+    const key = recordStoredDedupKey(record);
+    if (key !== undefined) forgetDedupKey(db, key, seq);
   }
   for (const seq of seqs) db.records.remove(seq);
   const last = seqs[seqs.length - 1];
@@ -115,9 +115,9 @@ function expireDedupBatch(db: RetentionStores, cutoff: number, limit: number): B
       break;
     }
     last = seq;
-    const key = recordDedupKey(record);
+    const key = recordStoredDedupKey(record);
     if (key !== undefined) {
-      forgetDedupKey(db, storedDedupKey(key), seq);
+      forgetDedupKey(db, key, seq);
       count++;
     }
   }

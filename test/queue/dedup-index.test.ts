@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { open } from 'lmdb';
 import { dedupKeyOf, storedDedupKey } from '../../src/queue/dedup.js';
-import { DedupIndex, type DedupIndexStores } from '../../src/queue/dedup-index.js';
+import { DedupIndex, hashDedupKey, type DedupIndexStores } from '../../src/queue/dedup-index.js';
 import { DbName, decodeDedupEntry, encodeRecord, StateKey } from '../../src/queue/schema.js';
 import { hl7, tempDir } from './helpers.js';
 
@@ -44,7 +44,7 @@ async function indexWith(db: DedupIndexStores, n: number, t0: number, workerPath
   const index = new DedupIndex(db, WINDOW, () => committed, workerPath);
   await addRecords(db, n, t0);
   for (let seq = 1; seq <= n; seq++) {
-    index.committed(keyOf(seq), seq);
+    index.committed(hashDedupKey(keyOf(seq)), seq);
     committed = seq;
   }
   return index;
