@@ -92,7 +92,7 @@ export function queryOf(request: GatewayRequest, allowed: readonly string[]): Ma
     out.set(name, value);
   }
   if (unknown.length > 0) {
-    const shown = unknown.slice(0, 10).map((n) => JSON.stringify(n.slice(0, 64))).join(', ');
+    const shown = unknown.slice(0, 10).map(quoted).join(', ');
     const takes = allowed.length === 0 ? 'takes no query parameters' : `takes ${allowed.join(', ')}`;
     throw new HttpError(400, HttpErrorCode.BadRequest, `unknown query parameter${unknown.length > 1 ? 's' : ''} ${shown}; this route ${takes}`, {
       details: { parameter: unknown[0] },
@@ -141,6 +141,11 @@ export function storeOf(ctx: GatewayContext): ConversionStore {
     throw new HttpError(503, HttpErrorCode.Unavailable, 'the repository is not open: the converter is disabled in this engine');
   }
   return ctx.store;
+}
+
+/** A value from the request, quoted and cut to 64 characters, for an error message. */
+export function quoted(value: string): string {
+  return JSON.stringify(value.slice(0, 64));
 }
 
 /** A 404 for an entity. */

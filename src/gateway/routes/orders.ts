@@ -4,7 +4,7 @@
  */
 import { OrderStatus } from '../../repository/model.js';
 import type { OrderQuery } from '../../repository/index.js';
-import { badParameter, json, notFound, pageParams, queryOf, storeOf, textParam, type Route } from './common.js';
+import { badParameter, json, notFound, pageParams, queryOf, quoted, storeOf, textParam, type Route } from './common.js';
 
 /** Widest `scheduledFrom`–`scheduledTo` range, days. */
 export const MAX_SCHEDULE_RANGE_DAYS = 366;
@@ -77,7 +77,7 @@ export const orderRoutes: Route[] = [
       queryOf(request, []);
       const key = request.params.key ?? '';
       const order = storeOf(ctx).repository.getOrder(key);
-      if (order === undefined) throw notFound(`order ${JSON.stringify(key.slice(0, 64))}`);
+      if (order === undefined) throw notFound(`order ${quoted(key)}`);
       return json(order);
     },
   },

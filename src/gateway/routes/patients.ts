@@ -5,7 +5,7 @@
  */
 import type { Report } from '../../repository/model.js';
 import type { PatientQuery } from '../../repository/index.js';
-import { HttpError, HttpErrorCode, badParameter, json, notFound, pageParams, queryOf, storeOf, textParam, type Route } from './common.js';
+import { HttpError, HttpErrorCode, badParameter, json, notFound, pageParams, queryOf, quoted, storeOf, textParam, type Route } from './common.js';
 
 /** Most visits, orders, reports and history entries embedded in one patient. */
 const EMBEDDED = 1000;
@@ -79,7 +79,7 @@ export const patientRoutes: Route[] = [
       const repo = storeOf(ctx).repository;
       const key = request.params.key ?? '';
       const resolved = repo.resolvePatient(key);
-      if (resolved === undefined) throw notFound(`patient ${JSON.stringify(key.slice(0, 64))}`);
+      if (resolved === undefined) throw notFound(`patient ${quoted(key)}`);
       const p = resolved.patient;
       const all = { limit: EMBEDDED };
       const reports = repo.findReports({ patientKey: p.key }, all);

@@ -6,7 +6,7 @@
 import type { Attachment } from '../../repository/model.js';
 import { negotiate } from '../render/accept.js';
 import { REPORT_HTML_CSP, renderReportHtml, renderReportText, type ReportView } from '../render/report.js';
-import { HttpError, HttpErrorCode, badParameter, json, notFound, pageParams, queryOf, storeOf, textParam, type Route } from './common.js';
+import { HttpError, HttpErrorCode, badParameter, json, notFound, pageParams, queryOf, quoted, storeOf, textParam, type Route } from './common.js';
 
 /** What `GET /api/reports/{id}` can answer, JSON first (the default). */
 export const REPORT_TYPES = ['application/json', 'text/html', 'text/plain'] as const;
@@ -46,7 +46,7 @@ export const reportRoutes: Route[] = [
       const repo = storeOf(ctx).repository;
       const id = request.params.id ?? '';
       const report = repo.getReport(id);
-      if (report === undefined) throw notFound(`report ${JSON.stringify(id.slice(0, 64))}`);
+      if (report === undefined) throw notFound(`report ${quoted(id)}`);
       const vary = { vary: 'Accept' };
       if (type === 'application/json') return json(report, 200, vary);
       const attachments = new Map<string, Attachment>();
@@ -76,7 +76,7 @@ export const reportRoutes: Route[] = [
       const id = request.params.id ?? '';
       const aid = request.params.attachmentId ?? '';
       const got = repo.getAttachment(aid);
-      if (got === undefined || got.meta.reportId !== id) throw notFound(`attachment ${JSON.stringify(aid.slice(0, 64))} of report ${JSON.stringify(id.slice(0, 64))}`);
+      if (got === undefined || got.meta.reportId !== id) throw notFound(`attachment ${quoted(aid)} of report ${quoted(id)}`);
       const type = safeContentType(got.meta.contentType);
       const ext = EXTENSIONS[type] ?? 'bin';
       const filename = `${id}-${aid}.${ext}`.replace(/[^A-Za-z0-9._-]/g, '_');
