@@ -17,8 +17,8 @@
  * failed again or was not a dead letter.
  */
 import type { CommandIo } from '../cli.js';
-import { Applier } from '../converter/applier.js';
 import { mapBytes } from '../converter/map/index.js';
+import { offlineApplier } from '../converter/stage.js';
 import type { ConvertedItem } from '../converter/work.js';
 import { UsageError } from '../errors.js';
 import { Hl7Message } from '../hl7/index.js';
@@ -40,17 +40,8 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   try {
     const { store, log } = data;
     const seqs = wanted !== undefined ? [wanted] : store.deadLetters.list(0, Number.MAX_SAFE_INTEGER).map((d) => d.seq);
-    const applier = new Applier({
-      env: store.repository.env,
-      repository: store.repository,
-      events: store.events,
-      deadLetters: store.deadLetters,
-      state: store.state,
-      startAfter: store.state.cursor(),
-      onCommitted: () => {},
-      // A message converted late still gets its pre-fetch and sync events.
-      ...(store.workflows !== undefined ? { derive: store.workflows.derive } : {}),
-    });
+    // Derives the workflow events too: a message converted late still gets its pre-fetch and sync events.
+    const applier = offlineApplier(store);
     const parser = new Hl7Message();
     let failures = 0;
     let converted = 0;

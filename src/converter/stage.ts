@@ -9,7 +9,7 @@ import { openEventLog, type EventLog } from '../events/log.js';
 import type { Logger } from '../log.js';
 import type { InboundLog } from '../queue/types.js';
 import { openRepository, type Repository } from '../repository/index.js';
-import type { CommittedRange } from './applier.js';
+import { Applier, type ApplierOptions, type CommittedRange } from './applier.js';
 import { Converter } from './converter.js';
 import { openDeadLetters, type DeadLetterTable } from './dead-letters.js';
 import { openConverterState, type ConverterState } from './state.js';
@@ -28,6 +28,25 @@ export interface ConversionStore {
   state: ConverterState;
   /** Pre-fetch and RIS-PACS sync over this store, when the options have a `workflows` section. */
   workflows?: Workflows;
+}
+
+/**
+ * An applier over `store` with no converter running (reprocessing offline, tests): it starts
+ * after the store's cursor and derives the workflow events when the store has workflows.
+ * `overrides` replaces any of those settings.
+ */
+export function offlineApplier(store: ConversionStore, overrides: Partial<ApplierOptions> = {}): Applier {
+  return new Applier({
+    env: store.repository.env,
+    repository: store.repository,
+    events: store.events,
+    deadLetters: store.deadLetters,
+    state: store.state,
+    startAfter: store.state.cursor(),
+    onCommitted: () => {},
+    ...(store.workflows !== undefined ? { derive: store.workflows.derive } : {}),
+    ...overrides,
+  });
 }
 
 /** Opens the repository and the converter's tables (no converter running). */

@@ -1,20 +1,15 @@
 /** The applier's hook is part of the message's transaction: a fault in it leaves neither the message's events nor any workflow state behind. */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Applier } from '../../src/converter/applier.js';
 import { mapBytes } from '../../src/converter/map/index.js';
+import { offlineApplier } from '../../src/converter/stage.js';
 import { Hl7Message } from '../../src/hl7/index.js';
 import { harness, orm } from './helpers.js';
 
 it('a hook that throws (alone too) aborts the message\'s transaction: no event, no marker; the message is an INTERNAL dead letter and the next one goes on', async (t) => {
   const h = await harness(t);
   const { store, options, workflows } = h;
-  const applier = new Applier({
-    env: store.repository.env,
-    repository: store.repository,
-    events: store.events,
-    deadLetters: store.deadLetters,
-    state: store.state,
+  const applier = offlineApplier(store, {
     startAfter: 0,
     derive: (input) => {
       const out = workflows.derive(input);
@@ -22,7 +17,6 @@ it('a hook that throws (alone too) aborts the message\'s transaction: no event, 
       if (input.events.some((e) => (e.data.order as { accession?: string } | undefined)?.accession === 'F-1')) throw new Error('workflow bug');
       return out;
     },
-    onCommitted: () => {},
   });
   const parser = new Hl7Message();
   const items = [orm({ accession: 'F-1', scheduled: '20240110090000' }), orm({ accession: 'F-2', scheduled: '20240110100000' })].map((raw, i) => ({

@@ -4,9 +4,9 @@
  * per transaction, and returns the events each appended.
  */
 import type { TestContext } from 'node:test';
-import { Applier } from '../../src/converter/applier.js';
+import type { Applier } from '../../src/converter/applier.js';
 import { mapBytes } from '../../src/converter/map/index.js';
-import { openConversionStore, type ConversionStore } from '../../src/converter/stage.js';
+import { offlineApplier, openConversionStore, type ConversionStore } from '../../src/converter/stage.js';
 import { resolveEngineOptions, type EngineInput, type EngineOptions } from '../../src/config.js';
 import type { EngineEvent } from '../../src/events/types.js';
 import { Hl7Message } from '../../src/hl7/index.js';
@@ -118,16 +118,7 @@ export class Harness {
     this.options = options;
     this.store = store;
     this.workflows = store.workflows as Workflows;
-    this.#applier = new Applier({
-      env: store.repository.env,
-      repository: store.repository,
-      events: store.events,
-      deadLetters: store.deadLetters,
-      state: store.state,
-      startAfter: store.state.cursor(),
-      derive: this.workflows.derive,
-      onCommitted: () => {},
-    });
+    this.#applier = offlineApplier(store, { derive: this.workflows.derive });
     this.seq = store.state.cursor();
   }
 
