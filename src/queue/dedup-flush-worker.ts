@@ -1,19 +1,19 @@
 /**
- * The dedup index's flush worker: a thread that writes the index entries of the records the
- * main thread has committed (dedup-index.ts), so that the main thread, which frames, stores
- * and acknowledges messages, spends no time on them. Same LMDB environment as the log (lmdb-js
+ * The dedup index's flush worker: a thread that merges the (key hash, seq) pairs of the
+ * records the main thread has committed into the index (dedup-index.ts), so that the main
+ * thread, which frames, stores and acknowledges messages, spends no time on them. Same LMDB environment as the log (lmdb-js
  * shares one environment between the threads of a process); LMDB's write lock orders its
  * transactions with the log's group commits. (An environment of its own, with its own write
  * lock, was built and measured: no faster, so not worth a layout change.)
  *
- * Protocol: the main thread posts `{ from, through }`; the worker answers `{ through }` once
- * the entries of records `from`..`through` and `dedupIndexedThrough = through` have
- * committed, or `{ error }`. `{ close: true }` closes the worker's environment handle and
+ * Protocol: the main thread posts `{ pairs, through }` (`pairs` transferred); the worker
+ * answers `{ through }` once the pairs and `dedupIndexedThrough = through` have committed, or
+ * `{ error }`. `{ close: true }` closes the worker's environment handle and
  * ends the thread.
  */
 import { open } from 'lmdb';
 import { parentPort, workerData } from 'node:worker_threads';
-import { collectDedupEntries, putDedupEntries } from './dedup-entries.js';
+import { mergeDedupPairs } from './dedup-entries.js';
 import { DbName } from './schema.js';
 
 /** What the worker is started with. */
@@ -22,7 +22,7 @@ export interface DedupFlushWorkerData {
 }
 
 /** A flush request, or the request to close the environment and end. */
-export type DedupFlushRequest = { from: number; through: number } | { close: true };
+export type DedupFlushRequest = { pairs: Uint32Array; through: number } | { close: true };
 
 /** A flush answer. */
 export type DedupFlushReply = { through: number } | { error: string };
@@ -30,7 +30,7 @@ export type DedupFlushReply = { through: number } | { error: string };
 const { path } = workerData as DedupFlushWorkerData;
 const root = open({ path, maxDbs: 16 });
 const records = root.openDB<Buffer, number>(DbName.Raw, { keyEncoding: 'uint32', encoding: 'binary' });
-const dedup = root.openDB<Buffer, string>(DbName.Dedup, { encoding: 'binary' });
+const dedup = root.openDB<Buffer, number>(DbName.Dedup, { keyEncoding: 'uint32', encoding: 'binary' });
 const state = root.openDB<number, string>(DbName.State, { encoding: 'msgpack' });
 
 parentPort!.on('message', (request: DedupFlushRequest) => {
@@ -41,8 +41,7 @@ parentPort!.on('message', (request: DedupFlushRequest) => {
   }
   let reply: DedupFlushReply;
   try {
-    const entries = collectDedupEntries(records, request.from, request.through);
-    root.transactionSync(() => putDedupEntries(dedup, state, entries, request.through));
+    root.transactionSync(() => mergeDedupPairs({ records, dedup, state }, request.pairs, request.through));
     reply = { through: request.through };
   } catch (error) {
     reply = { error: error instanceof Error ? error.message : String(error) };

@@ -1,51 +1,47 @@
 /**
- * The dedup index of the inbound log (`inbound.dedup`), written behind the records.
+ * The dedup index of the inbound log: `inbound.dedup-hash` on disk (schema.ts) plus the keys
+ * committed since its last merge, held in memory.
  *
- * Why deferred: dedup keys are spread over the whole key space (one sender's control ids,
- * many senders), so each key written in a transaction dirties its own B-tree leaf page.
- * Written with its record, the index cost one scattered 4 KiB page per message, about half
- * of what every group commit wrote and fdatasync'd (measured: ≈250 KiB and ≈40 write calls
- * per 32-message transaction with the index, ≈115 KiB and ≈6 without). Written at most every
- * {@link FLUSH_INTERVAL_MS}, a hot leaf page is written once per interval instead of once
- * per transaction.
+ * Why in memory first: dedup keys are spread over the whole key space (one sender's control
+ * ids, many senders), so each key written to a B-tree dirties its own leaf page. A merge
+ * costs per page it touches, not per key, so merges are rare and large: when
+ * {@link DedupIndexTuning.flushKeys} keys (default 262 144, 16 bytes each in memory) are
+ * held, or {@link DedupIndexTuning.flushIntervalMs} (default 10 s) after the last merge. At
+ * C = 64 this made durable ingest ≈15 % faster than merging every 100 ms (bench/ingest.bench.ts).
  *
  * Why it is still exact: a record's header holds its dedup key, so the index can always be
  * rebuilt from the records. `dedupIndexedThrough` in `inbound.state`, written in the same
- * transaction as a flush, says up to which seq the index is complete; the records after it
+ * transaction as a merge, says up to which seq the index is complete; the records after it
  * are the only ones a lookup must find elsewhere, and opening the log reads them back. So a
  * record that is durable (and therefore acknowledged) is always found by a later resend,
  * before or after a crash.
  *
- * Why a worker thread: writing the entries costs ≈3.5 µs per key under load (≈1.7 to read
- * the key back from its record, ≈1.7 for the B-tree insert). Done on the main thread it was
- * a 5–7 ms stall every {@link FLUSH_INTERVAL_MS} in which no frame was read and no ACK
- * written; the worker (dedup-flush-worker.ts) does it while the main thread goes on, and
- * only its inserts hold LMDB's write lock (≈4–5 ms per flush at C = 64). Measured against
- * the main-thread flush: the same throughput, ACK p99 ≈9 ms instead of ≈11 ms. This flush
- * is most of what duplicate detection costs: at C = 64 durable ingest runs ≈20 % slower with
- * it than with `dedupWindowMs: 0` (bench/ingest.bench.ts shows both), and about the same
- * without it when no flush runs at all.
+ * Why hashes: the index is keyed by the 32-bit hash of the key ({@link hashDedupKey}), and
+ * memory holds (hash, seq) pairs in typed arrays ({@link KeyTable}), never the key strings.
+ * A merge writes the pairs it was given without reading a record back, except where a hash
+ * is already in the index (dedup-entries.ts). Every hit, in memory or on disk, is confirmed
+ * against the key in the record's own header, so a hash collision is never taken for a
+ * duplicate and never hides one (the index keeps a seq per distinct key under a hash).
  *
- * Why no strings in memory: the committed keys not yet flushed are held as (32-bit hash,
- * seq) pairs in typed arrays ({@link KeyTable}), and a flush reads the keys back from the
- * records it covers. Held in a `Map` of strings, each key lived about 100 ms, long enough
- * for V8 to promote it to the old generation; the `Map` of pending keys (pending-keys.ts)
- * did worse. Together they cost ≈10 % of durable ingest throughput at C = 64. A hash match
- * is confirmed against the key in the record's own header, so a hash collision is never
- * taken for a duplicate.
+ * Why a worker thread: a merge of 262 144 keys takes ≈0.5 s. The worker
+ * (dedup-flush-worker.ts) does it while the main thread, which frames, stores and
+ * acknowledges messages, goes on; only its inserts hold LMDB's write lock.
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { Worker } from 'node:worker_threads';
 import { recordStoredDedupKey } from './dedup.js';
-import { collectDedupEntries, putDedupEntries } from './dedup-entries.js';
+import { decodeSeqs, mergeDedupPairs } from './dedup-entries.js';
 import type { DedupFlushReply, DedupFlushRequest, DedupFlushWorkerData } from './dedup-flush-worker.js';
-import { decodeDedupEntry, rawOffset, receivedAtOf, StateKey } from './schema.js';
+import { hashDedupKey, rawOffset, receivedAtOf, StateKey } from './schema.js';
 import { guardLmdbTurn, handleCommitRejection } from './storage-errors.js';
 
-/** Longest time a committed key stays out of the index while appends continue (ms). */
-export const FLUSH_INTERVAL_MS = 100;
-/** Keys held in memory before a flush is due regardless of time. */
-const FLUSH_MAX_KEYS = 10_000;
+/** When the keys held in memory are merged into the index on disk. */
+export interface DedupIndexTuning {
+  /** Longest time (ms) committed keys stay in memory only while appends continue. */
+  flushIntervalMs: number;
+  /** Keys held in memory before a merge is due regardless of time. */
+  flushKeys: number;
+}
 /** Slots of a new {@link KeyTable} (a power of two); it doubles when half full. */
 const TABLE_SLOTS = 1 << 14;
 
@@ -53,7 +49,7 @@ const TABLE_SLOTS = 1 << 14;
 export interface DedupIndexStores {
   root: RootDatabase;
   records: Database<Buffer, number>;
-  dedup: Database<Buffer, string>;
+  dedup: Database<Buffer, number>;
   state: Database<number, string>;
 }
 
@@ -65,13 +61,6 @@ export interface DedupHit {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
-}
-
-/** FNV-1a over the key's UTF-16 code units: a 32-bit hash, computed without allocating. */
-export function hashDedupKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /**
@@ -157,6 +146,17 @@ export class KeyTable {
     return best;
   }
 
+  /** Copies the table's (hash, value) pairs into `into` from index `at`; returns the index after them. */
+  copyPairs(into: Uint32Array, at: number): number {
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i += 2) {
+      if (slots[i + 1] === 0) continue;
+      into[at++] = slots[i]!;
+      into[at++] = slots[i + 1]!;
+    }
+    return at;
+  }
+
   /** Empties the table, going back to its initial size if it had grown. */
   clear(): void {
     if (this.#slots.length > TABLE_SLOTS * 2) {
@@ -169,18 +169,19 @@ export class KeyTable {
   }
 }
 
-/** The dedup index: LMDB entries plus the committed keys not flushed yet. */
+/** The dedup index: `inbound.dedup-hash` plus the committed keys not merged into it yet. */
 export class DedupIndex {
   readonly #db: DedupIndexStores;
   readonly #windowMs: number;
+  readonly #tuning: DedupIndexTuning;
   /** The log's highest committed seq (every seq below it has committed or failed for good). */
   readonly #committedSeq: () => number;
-  /** Committed keys not yet in `inbound.dedup`, oldest table first; appends go to the last. */
+  /** Committed keys not yet in `inbound.dedup-hash`, oldest table first; appends go to the last. */
   readonly #tables: KeyTable[] = [new KeyTable()];
   #spare: KeyTable | undefined;
-  /** Every record up to this seq has its key in `inbound.dedup` (`dedupIndexedThrough`). */
+  /** Every record up to this seq has its key in `inbound.dedup-hash` (`dedupIndexedThrough`). */
   #indexedThrough: number;
-  #flushedAt = 0;
+  #flushedAt: number;
   #flushing: Promise<void> | undefined;
   /** The key being looked up, for {@link DedupIndex.#confirm}. */
   #probe = '';
@@ -193,29 +194,62 @@ export class DedupIndex {
   #closing = false;
   #reply: { resolve: () => void; reject: (error: Error) => void } | undefined;
 
-  constructor(db: DedupIndexStores, windowMs: number, committedSeq: () => number, path?: string) {
+  constructor(db: DedupIndexStores, windowMs: number, committedSeq: () => number, tuning: DedupIndexTuning, path?: string) {
     this.#db = db;
     this.#windowMs = windowMs;
+    this.#tuning = tuning;
     this.#committedSeq = committedSeq;
     this.#path = path;
     this.#indexedThrough = db.state.get(StateKey.DedupIndexedThrough) ?? 0;
     this.#replay();
+    this.#flushedAt = performance.now();
   }
 
-  /** Committed keys held in memory, not yet written to `inbound.dedup`. */
+  /** Committed keys held in memory, not yet merged into `inbound.dedup-hash`. */
   get unflushed(): number {
     let n = 0;
     for (const t of this.#tables) n += t.size;
     return n;
   }
 
-  /** Reads the keys of records after `dedupIndexedThrough` back into memory (at open). */
+  /**
+   * Reads the keys of records after `dedupIndexedThrough` back into memory (at open), merging
+   * them into the index whenever {@link DedupIndexTuning.flushKeys} are held, so that memory
+   * stays bounded however many records there are (the first open after the index was
+   * dropped reads every record).
+   */
   #replay(): void {
     const table = this.#tables[0]!;
-    for (const seq of this.#db.records.getKeys({ start: this.#indexedThrough + 1 })) {
-      const key = this.#keyOf(seq);
-      if (key !== undefined) table.add(hashDedupKey(key), seq);
+    let last = this.#indexedThrough;
+    for (;;) {
+      // Read in slices, so that no iterator is open across a merge's write transaction.
+      const seqs = [...this.#db.records.getKeys({ start: last + 1, limit: this.#tuning.flushKeys })];
+      if (seqs.length === 0) return;
+      for (const seq of seqs) {
+        const key = this.#keyOf(seq);
+        if (key !== undefined) table.add(hashDedupKey(key), seq);
+      }
+      last = seqs[seqs.length - 1]!;
+      if (table.size >= this.#tuning.flushKeys) this.#mergeNow(last);
     }
+  }
+
+  /** Merges what is held, synchronously in this thread (at open only). */
+  #mergeNow(through: number): void {
+    const pairs = this.#pairs(this.#tables.length);
+    this.#db.root.transactionSync(() => mergeDedupPairs(this.#db, pairs, through));
+    this.#indexedThrough = through;
+    for (const table of this.#tables) table.clear();
+  }
+
+  /** The (hash, seq) pairs of the first `count` tables, flat. */
+  #pairs(count: number): Uint32Array {
+    let n = 0;
+    for (let i = 0; i < count; i++) n += this.#tables[i]!.size;
+    const pairs = new Uint32Array(2 * n);
+    let at = 0;
+    for (let i = 0; i < count; i++) at = this.#tables[i]!.copyPairs(pairs, at);
+    return pairs;
   }
 
   /** The stored dedup key of record `seq`, if it exists and has one. */
@@ -225,9 +259,9 @@ export class DedupIndex {
   }
 
   /**
-   * The committed message `key` points at, if received within the window before
-   * `receivedAt`, and whether its bytes equal `raw` (compared in place in LMDB's read
-   * buffer). A key whose record retention has deleted counts as absent.
+   * The committed message `key` (as stored: `storedDedupKey`) points at, if received within
+   * the window before `receivedAt`, and whether its bytes equal `raw` (compared in place in
+   * LMDB's read buffer). A key whose record retention has deleted counts as absent.
    */
   find(key: string, raw: Uint8Array, receivedAt: number): DedupHit | undefined {
     const hash = hashDedupKey(key);
@@ -235,18 +269,23 @@ export class DedupIndex {
     let seq = 0;
     // Newest table first: the first table holding the key holds its latest seq.
     for (let i = this.#tables.length - 1; i >= 0 && seq === 0; i--) seq = this.#tables[i]!.latest(hash, this.#confirm);
-    this.#probe = '';
-    let latestAt: number | undefined;
     if (seq === 0) {
-      const stored = this.#db.dedup.getBinaryFast(key);
-      if (stored === undefined) return undefined;
-      const entry = decodeDedupEntry(stored);
-      seq = entry.seq;
-      latestAt = entry.receivedAt;
+      const stored = this.#db.dedup.getBinaryFast(hash);
+      if (stored !== undefined) {
+        // Read before confirming: each confirmation reuses LMDB's read buffer.
+        if (stored.length === 4) {
+          const only = stored.readUInt32LE(0);
+          if (this.#confirm(only)) seq = only;
+        } else {
+          for (const s of decodeSeqs(stored)) if (s > seq && this.#confirm(s)) seq = s;
+        }
+      }
     }
+    this.#probe = '';
+    if (seq === 0) return undefined;
     const record = this.#db.records.getBinaryFast(seq);
     if (record === undefined) return undefined;
-    if (receivedAt - (latestAt ?? receivedAtOf(record)) >= this.#windowMs) return undefined;
+    if (receivedAt - receivedAtOf(record) >= this.#windowMs) return undefined;
     return { seq, same: sameBytes(record.subarray(rawOffset(record), record.length), raw) };
   }
 
@@ -255,22 +294,22 @@ export class DedupIndex {
     this.#tables[this.#tables.length - 1]!.add(hash, seq);
   }
 
-  /** Starts a flush if one is due: {@link FLUSH_INTERVAL_MS} since the last, or many keys held. */
+  /** Starts a merge if one is due (see {@link DedupIndexTuning}). */
   maybeFlush(now: number): void {
     if (this.#flushing !== undefined) return;
     const held = this.unflushed;
     if (held === 0) return;
-    if (now - this.#flushedAt < FLUSH_INTERVAL_MS && held < FLUSH_MAX_KEYS) return;
+    if (now - this.#flushedAt < this.#tuning.flushIntervalMs && held < this.#tuning.flushKeys) return;
     this.#flushedAt = now;
     void this.flush();
   }
 
   /**
-   * Writes the keys of every committed record after `dedupIndexedThrough`, read back from
-   * the records, and the new `dedupIndexedThrough` in one transaction; once committed,
-   * forgets the keys it covered. The work runs in the flush worker unless `inThisThread` (or
-   * no worker can run). A failed flush keeps the keys for the next one. Concurrent calls
-   * wait for the running flush.
+   * Merges the (hash, seq) pairs of every committed record after `dedupIndexedThrough` into
+   * the index, with the new `dedupIndexedThrough`, in one transaction; once committed,
+   * forgets the pairs it covered. The work runs in the flush worker unless `inThisThread`
+   * (or no worker can run). A failed flush keeps the pairs for the next one. Concurrent
+   * calls wait for the running flush.
    */
   async flush(inThisThread = false): Promise<void> {
     while (this.#flushing !== undefined) await this.#flushing;
@@ -281,10 +320,9 @@ export class DedupIndex {
     const sealed = this.#tables.length;
     this.#tables.push(this.#spare ?? new KeyTable());
     this.#spare = undefined;
-    const from = this.#indexedThrough + 1;
     const run = (async () => {
       try {
-        await this.#write(from, through, inThisThread);
+        await this.#write(this.#pairs(sealed), through, inThisThread);
       } catch (error) {
         handleCommitRejection(error);
         return;
@@ -308,25 +346,20 @@ export class DedupIndex {
     while (this.#flushing !== undefined) await this.#flushing;
   }
 
-  /** Writes the entries of records `from`..`through`: in the flush worker if it runs. */
-  #write(from: number, through: number, inThisThread: boolean): Promise<unknown> {
+  /** Merges `pairs` and marks the index complete through `through`: in the flush worker if it runs. */
+  #write(pairs: Uint32Array, through: number, inThisThread: boolean): Promise<unknown> {
     const worker = inThisThread ? undefined : this.#flushWorker();
     if (worker === undefined) {
-      // One callback inside the write transaction, with synchronous puts: an asynchronous
-      // put per key kept a promise, a write instruction and the value alive until the
-      // commit, and that garbage, thousands of objects per flush, was promoted to the old
-      // generation.
-      const { root, records, dedup, state } = this.#db;
-      const commit = root.transaction(() => putDedupEntries(dedup, state, collectDedupEntries(records, from, through), through));
+      const { root } = this.#db;
+      const commit = root.transaction(() => mergeDedupPairs(this.#db, pairs, through));
       guardLmdbTurn(root);
       return commit;
     }
     return new Promise<void>((resolve, reject) => {
       this.#reply = { resolve, reject };
-      worker.postMessage({ from, through } satisfies DedupFlushRequest);
+      worker.postMessage({ pairs, through } satisfies DedupFlushRequest, [pairs.buffer as ArrayBuffer]);
     });
   }
-
   /** The flush worker, started on first use; undefined when flushes run in this thread. */
   #flushWorker(): Worker | undefined {
     if (this.#worker !== undefined || this.#workerFailed || this.#path === undefined || this.#closing) return this.#worker;

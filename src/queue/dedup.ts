@@ -24,8 +24,8 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encodi
 
 /**
  * SHA-256 of some bytes, lowercase hex (64 characters). The log uses it only to shorten
- * dedup keys too long for an LMDB key ({@link storedDedupKey}); collision resistance
- * matters there, since two keys hashing alike would be taken for one sender's control id.
+ * oversized dedup keys ({@link storedDedupKey}); collision resistance matters there, since
+ * two keys hashing alike would be taken for one sender's control id.
  */
 export function hashBody(raw: Uint8Array): string {
   if (oneShot !== undefined) return oneShot('sha256', raw, 'hex');
@@ -33,8 +33,10 @@ export function hashBody(raw: Uint8Array): string {
 }
 
 /**
- * The key under which `key` is stored in `inbound.dedup`: itself, or `#sha256:` and its hash
- * when longer than {@link MAX_DEDUP_KEY_BYTES} (LMDB keys are limited to 1978 bytes).
+ * The form in which `key` is compared and indexed (hashed for `inbound.dedup-hash`): itself,
+ * or `#sha256:` and its hash when longer than {@link MAX_DEDUP_KEY_BYTES}. (The index was
+ * once keyed by this string, and LMDB keys are limited to 1978 bytes; records written since
+ * hold keys in this form's source, so it stays.)
  */
 export function storedDedupKey(key: string): string {
   return Buffer.byteLength(key) <= MAX_DEDUP_KEY_BYTES ? key : '#sha256:' + hashBody(Buffer.from(key));

@@ -42,11 +42,11 @@ import { open, type Database } from 'lmdb';
 import * as fs from 'node:fs';
 import { PacslinkError } from '../errors.js';
 import { storedDedupKey } from './dedup.js';
-import { DedupIndex, hashDedupKey } from './dedup-index.js';
+import { DedupIndex } from './dedup-index.js';
 import { PendingKeys } from './pending-keys.js';
 import { resolveLmdbInboundLogOptions, type LmdbInboundLogOptions, type ResolvedLmdbInboundLogOptions } from './options.js';
 import { runRetentionSweep, type RetentionResult, type RetentionStores } from './retention.js';
-import { DbName, decodeRecord, encodeRecord, LEGACY_DB_NAMES, MAX_SEQ, StateKey } from './schema.js';
+import { DbName, decodeRecord, encodeRecord, hashDedupKey, LEGACY_DB_NAMES, MAX_SEQ, StateKey, SUPERSEDED_DEDUP_DB } from './schema.js';
 import { estimateRecordBytes, liveBytes } from './storage-size.js';
 import { guardLmdbTurn, handleCommitRejection, rejectCodeOf, underlyingCommitError } from './storage-errors.js';
 import {
@@ -81,7 +81,7 @@ type CommitPromise = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 interface PendingAppend {
   seq: number;
   readonly input: InboundRecordInput;
-  /** The key as stored in `inbound.dedup` (hashed when oversized), if dedup applies. */
+  /** The key as compared and indexed (`storedDedupKey`: hashed when oversized), if dedup applies. */
   readonly dedupKey: string | undefined;
   readonly collision: boolean;
   readonly estimate: number;
@@ -184,7 +184,13 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     this.#nextSeq = last + 1;
     this.#durableSeq = last;
     this.#committedSeq = last;
-    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(db, opts.dedupWindowMs, () => this.#committedSeq, opts.path) : undefined;
+    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(
+            db,
+            opts.dedupWindowMs,
+            () => this.#committedSeq,
+            { flushIntervalMs: opts.dedupFlushIntervalMs, flushKeys: opts.dedupFlushKeys },
+            opts.path,
+          ) : undefined;
     if (opts.maxStorageBytes > 0) this.#measureStorage();
     this.#timer = setInterval(() => {
       // A failed sweep is retried at the next interval; appends are not affected.
@@ -579,7 +585,9 @@ export async function openLmdbInboundLog(options: LmdbInboundLogOptions): Promis
     commitDelay: 0,
   });
   // Named databases are keys of the root database.
+  let superseded = false;
   for (const name of root.getKeys()) {
+    if (name === SUPERSEDED_DEDUP_DB) superseded = true;
     if (typeof name === 'string' && LEGACY_DB_NAMES.includes(name)) {
       await root.close();
       throw new PacslinkError(
@@ -591,9 +599,24 @@ export async function openLmdbInboundLog(options: LmdbInboundLogOptions): Promis
   const db: Stores = {
     root,
     records: root.openDB<Buffer, number>(DbName.Raw, { keyEncoding: 'uint32', encoding: 'binary' }),
-    dedup: root.openDB<Buffer, string>(DbName.Dedup, { encoding: 'binary' }),
+    dedup: root.openDB<Buffer, number>(DbName.Dedup, { keyEncoding: 'uint32', encoding: 'binary' }),
     cursors: root.openDB<number, string>(DbName.Cursors, { encoding: 'msgpack' }),
     state: root.openDB<number, string>(DbName.State, { encoding: 'msgpack' }),
   };
+  if (superseded) dropSupersededDedupIndex(db);
   return new LmdbInboundLogImpl(opts, db);
+}
+
+/**
+ * Drops the dedup index keyed by the key string (`inbound.dedup`) and rewinds
+ * `dedupIndexedThrough` to where expiry stands, so that the index opening next reads the
+ * keys still in the window back from the records (dedup-index.ts). The records are not
+ * touched.
+ */
+function dropSupersededDedupIndex(db: Stores): void {
+  const old = db.root.openDB<Buffer, string>(SUPERSEDED_DEDUP_DB, { encoding: 'binary' });
+  db.root.transactionSync(() => {
+    db.state.putSync(StateKey.DedupIndexedThrough, db.state.get(StateKey.DedupExpiredThrough) ?? 0);
+    old.dropSync();
+  });
 }

@@ -17,6 +17,18 @@ export interface LmdbInboundLogOptions {
    */
   dedupWindowMs?: number;
   /**
+   * Longest time (ms) a committed dedup key stays in memory only, before it is merged into
+   * the index on disk while appends continue (10 ms – 10 min). Keys held in memory are
+   * read back from the records at open, so this bounds that work. Default 10 000.
+   */
+  dedupFlushIntervalMs?: number;
+  /**
+   * Committed dedup keys held in memory (16 bytes each) before a merge into the index on
+   * disk is due regardless of time (1 – 4 194 304). A merge costs per B-tree page it
+   * touches, so larger merges cost less per key. Default 262 144.
+   */
+  dedupFlushKeys?: number;
+  /**
    * Upper bound on the log's live data (bytes of LMDB B-tree and overflow pages of the
    * log's databases, plus an estimate of the appends not yet committed). An append that
    * would exceed it is rejected with `STORAGE_FULL`. 0 means unlimited. Default 0.
@@ -49,6 +61,8 @@ export interface LmdbInboundLogOptions {
 export interface ResolvedLmdbInboundLogOptions {
   path: string;
   dedupWindowMs: number;
+  dedupFlushIntervalMs: number;
+  dedupFlushKeys: number;
   maxStorageBytes: number;
   retention: RetentionOptions;
   retentionBatchSize: number;
@@ -60,6 +74,8 @@ export interface ResolvedLmdbInboundLogOptions {
 /** The defaults of {@link LmdbInboundLogOptions}. */
 export const lmdbInboundLogDefaults = Object.freeze({
   dedupWindowMs: 7 * DAY_MS,
+  dedupFlushIntervalMs: 10_000,
+  dedupFlushKeys: 1 << 18,
   maxStorageBytes: 0,
   retention: Object.freeze({ maxAgeMs: 30 * DAY_MS, intervalMs: 60_000 }),
   retentionBatchSize: 1000,
@@ -81,6 +97,8 @@ export function resolveLmdbInboundLogOptions(options: LmdbInboundLogOptions): Re
   const resolved: ResolvedLmdbInboundLogOptions = {
     path: options.path,
     dedupWindowMs: options.dedupWindowMs ?? d.dedupWindowMs,
+    dedupFlushIntervalMs: options.dedupFlushIntervalMs ?? d.dedupFlushIntervalMs,
+    dedupFlushKeys: options.dedupFlushKeys ?? d.dedupFlushKeys,
     maxStorageBytes: options.maxStorageBytes ?? d.maxStorageBytes,
     retention: {
       maxAgeMs: options.retention?.maxAgeMs ?? d.retention.maxAgeMs,
@@ -93,6 +111,12 @@ export function resolveLmdbInboundLogOptions(options: LmdbInboundLogOptions): Re
   };
   if (!intIn(resolved.dedupWindowMs, 0, 365 * DAY_MS)) {
     throw new RangeError('inboundLog.dedupWindowMs must be an integer between 0 and 365 days');
+  }
+  if (!intIn(resolved.dedupFlushIntervalMs, 10, 600_000)) {
+    throw new RangeError('inboundLog.dedupFlushIntervalMs must be an integer between 10 and 600000');
+  }
+  if (!intIn(resolved.dedupFlushKeys, 1, 1 << 22)) {
+    throw new RangeError('inboundLog.dedupFlushKeys must be an integer between 1 and 4194304');
   }
   if (!intIn(resolved.maxStorageBytes, 0, Number.MAX_SAFE_INTEGER)) {
     throw new RangeError('inboundLog.maxStorageBytes must be a non-negative integer');

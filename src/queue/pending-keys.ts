@@ -10,7 +10,8 @@
  * are (hash, slot) pairs in a {@link KeyTable} and the entries sit in a slot array reused
  * through a free list: nothing is allocated per append once the arrays have grown.
  */
-import { hashDedupKey, KeyTable } from './dedup-index.js';
+import { KeyTable } from './dedup-index.js';
+import { hashDedupKey } from './schema.js';
 
 /** What an entry must carry: its key, its seq and the two fields this class manages. */
 export interface PendingKeyed {

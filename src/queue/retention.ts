@@ -11,14 +11,15 @@
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { recordStoredDedupKey } from './dedup.js';
-import { receivedAtOf, StateKey } from './schema.js';
+import { forgetDedupSeq } from './dedup-entries.js';
+import { hashDedupKey, receivedAtOf, StateKey } from './schema.js';
 import { guardLmdbTurn, handleCommitRejection } from './storage-errors.js';
 
 /** The databases retention works on. */
 export interface RetentionStores {
   root: RootDatabase;
   records: Database<Buffer, number>;
-  dedup: Database<Buffer, string>;
+  dedup: Database<Buffer, number>;
   cursors: Database<number, string>;
   state: Database<number, string>;
 }
@@ -63,10 +64,9 @@ interface BatchResult {
   more: boolean;
 }
 
-/** Removes the dedup entry `key` if it still points at `seq` (a later message may reuse the key). */
+/** Removes record `seq` from the dedup index entry of `key` (a later message may have reused the key). */
 function forgetDedupKey(db: RetentionStores, key: string, seq: number): void {
-  const entry = db.dedup.getBinaryFast(key);
-  if (entry !== undefined && entry.readUInt32LE(0) === seq) db.dedup.remove(key);
+  forgetDedupSeq(db.dedup, hashDedupKey(key), seq);
 }
 
 /**

@@ -10,13 +10,18 @@
  *   one tree for its records instead of two. Read the bytes through `viewRaw` (zero-copy,
  *   skips the header), never with `getBinaryFast` directly, whose buffer is 16 MiB long and
  *   starts with the header, see raw-view.ts;
- * - `inbound.dedup`: key dedup key (string), value {@link DedupEntry} (12 bytes, binary);
+ * - `inbound.dedup-hash`: the dedup index. Key the 32-bit hash of a dedup key
+ *   ({@link hashDedupKey}, `uint32`), value the seqs of the latest record of each key with
+ *   that hash (u32 LE each, ascending; almost always one). A hit is confirmed against the key
+ *   in the record's own header, so a hash collision never makes two keys one;
  * - `inbound.cursors`: key cursor name, value the last seq that consumer finished;
  * - `inbound.state`: small bookkeeping values, see {@link StateKey}.
  *
  * There is no age index of dedup keys: records are in seq order, which is receive order, so
  * the records themselves (whose header holds the dedup key) are the order in which dedup
- * keys expire (retention.ts). Layout 1 (bare bytes in `inbound.raw`, msgpack metadata in
+ * keys expire (retention.ts). An index of an earlier form, keyed by the dedup key itself
+ * (`inbound.dedup`, {@link SUPERSEDED_DEDUP_DB}), is dropped at open and rebuilt from the
+ * records, which hold every key. Layout 1 (bare bytes in `inbound.raw`, msgpack metadata in
  * `inbound.meta`, `inbound.dedup-age`, msgpack dedup entries) is not read: an environment
  * holding `inbound.meta` or `inbound.dedup-age` is refused at open.
  */
@@ -25,11 +30,17 @@ import type { InboundRecordMeta } from './types.js';
 /** Names of the log's LMDB databases. */
 export const DbName = {
   Raw: 'inbound.raw',
-  Dedup: 'inbound.dedup',
+  Dedup: 'inbound.dedup-hash',
   Cursors: 'inbound.cursors',
   State: 'inbound.state',
 } as const;
 export type DbName = (typeof DbName)[keyof typeof DbName];
+
+/**
+ * The dedup index keyed by the dedup key string, superseded by `inbound.dedup-hash`. Opening
+ * a log that has it drops it and rebuilds the index from the records (dedup-index.ts).
+ */
+export const SUPERSEDED_DEDUP_DB = 'inbound.dedup';
 
 /** Databases of layout 1; an environment holding one is refused. */
 export const LEGACY_DB_NAMES: readonly string[] = ['inbound.meta', 'inbound.dedup-age'];
@@ -41,7 +52,7 @@ export const StateKey = {
    * when retention has emptied the log.
    */
   DeletedThrough: 'deletedThrough',
-  /** Every record up to this seq has its dedup key in `inbound.dedup` (see dedup-index.ts). */
+  /** Every record up to this seq has its dedup key in `inbound.dedup-hash` (see dedup-index.ts). */
   DedupIndexedThrough: 'dedupIndexedThrough',
   /** Highest seq whose dedup key retention has already expired (or found still kept). */
   DedupExpiredThrough: 'dedupExpiredThrough',
@@ -57,28 +68,13 @@ const FLAG_DEDUP_KEY = 1;
 const FIXED_HEADER = 16;
 
 /**
- * A dedup index entry: the seq and receive time of the last message with the key. No hash
- * of the bytes: on a key hit the stored record's bytes are compared with the new ones.
+ * FNV-1a over the key's UTF-16 code units: a 32-bit hash, computed without allocating. It is
+ * the key of `inbound.dedup-hash`, so changing it changes the layout.
  */
-export interface DedupEntry {
-  seq: number;
-  receivedAt: number;
-}
-
-/** Bytes of an encoded {@link DedupEntry}: u32 seq, f64 receivedAt (little-endian). */
-export const DEDUP_ENTRY_BYTES = 12;
-
-/** Encodes a dedup index entry. */
-export function encodeDedupEntry(seq: number, receivedAt: number): Buffer {
-  const b = Buffer.allocUnsafe(DEDUP_ENTRY_BYTES);
-  b.writeUInt32LE(seq, 0);
-  b.writeDoubleLE(receivedAt, 4);
-  return b;
-}
-
-/** Decodes a dedup index entry (read before any other read on the environment reuses `b`). */
-export function decodeDedupEntry(b: Buffer): DedupEntry {
-  return { seq: b.readUInt32LE(0), receivedAt: b.readDoubleLE(4) };
+export function hashDedupKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 /**
@@ -161,7 +157,7 @@ export function decodeRecord(seq: number, record: Uint8Array): InboundRecordMeta
 }
 
 /**
- * LMDB keys are at most 1978 bytes; a dedup key built from oversized MSH-3/4/10 values is
- * stored under its SHA-256 instead so that no input can make a put throw.
+ * A dedup key built from MSH-3/4/10 values longer than this is compared and indexed by its
+ * SHA-256 instead (dedup.ts `storedDedupKey`).
  */
 export const MAX_DEDUP_KEY_BYTES = 1024;

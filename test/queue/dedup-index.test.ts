@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { open } from 'lmdb';
 import { dedupKeyOf, storedDedupKey } from '../../src/queue/dedup.js';
-import { DedupIndex, hashDedupKey, type DedupIndexStores } from '../../src/queue/dedup-index.js';
-import { DbName, decodeDedupEntry, encodeRecord, StateKey } from '../../src/queue/schema.js';
+import { decodeSeqs } from '../../src/queue/dedup-entries.js';
+import { DedupIndex, type DedupIndexStores, type DedupIndexTuning } from '../../src/queue/dedup-index.js';
+import { DbName, encodeRecord, hashDedupKey, StateKey } from '../../src/queue/schema.js';
 import { hl7, tempDir } from './helpers.js';
 
 const WINDOW = 7 * 86_400_000;
+const TUNING: DedupIndexTuning = { flushIntervalMs: 10_000, flushKeys: 1 << 18 };
 
 /** An environment laid out like the inbound log's. */
 function stores(path: string): DedupIndexStores {
@@ -16,7 +18,7 @@ function stores(path: string): DedupIndexStores {
   const db: DedupIndexStores = {
     root,
     records: root.openDB<Buffer, number>(DbName.Raw, { keyEncoding: 'uint32', encoding: 'binary' }),
-    dedup: root.openDB<Buffer, string>(DbName.Dedup, { encoding: 'binary' }),
+    dedup: root.openDB<Buffer, number>(DbName.Dedup, { keyEncoding: 'uint32', encoding: 'binary' }),
     state: root.openDB<number, string>(DbName.State, { encoding: 'msgpack' }),
   };
   return db;
@@ -41,7 +43,7 @@ async function addRecords(db: DedupIndexStores, n: number, t0: number): Promise<
 /** A DedupIndex over `db` (flush worker at `workerPath`, if given) told of records 1..n as they commit. */
 async function indexWith(db: DedupIndexStores, n: number, t0: number, workerPath: string | undefined): Promise<DedupIndex> {
   let committed = 0;
-  const index = new DedupIndex(db, WINDOW, () => committed, workerPath);
+  const index = new DedupIndex(db, WINDOW, () => committed, TUNING, workerPath);
   await addRecords(db, n, t0);
   for (let seq = 1; seq <= n; seq++) {
     index.committed(hashDedupKey(keyOf(seq)), seq);
@@ -54,13 +56,15 @@ function keyOf(seq: number): string {
   return storedDedupKey(dedupKeyOf('HIS', 'HOSP', `K${seq}`));
 }
 
-/** Checks that `inbound.dedup` holds every key 1..n pointing at its seq, and the state marker. */
-function assertIndexed(db: DedupIndexStores, n: number, t0: number): void {
-  for (let seq = 1; seq <= n; seq++) {
-    const stored = db.dedup.getBinary(keyOf(seq));
-    assert.ok(stored !== undefined, `key of seq ${seq} is in inbound.dedup`);
-    assert.deepEqual(decodeDedupEntry(stored), { seq, receivedAt: t0 + seq });
-  }
+/** The seqs `inbound.dedup-hash` holds under the hash of the key of record `seq`. */
+function indexed(db: DedupIndexStores, seq: number): number[] {
+  const stored = db.dedup.getBinary(hashDedupKey(keyOf(seq)));
+  return stored === undefined ? [] : decodeSeqs(stored);
+}
+
+/** Checks that `inbound.dedup-hash` holds every key 1..n pointing at its seq, and the state marker. */
+function assertIndexed(db: DedupIndexStores, n: number): void {
+  for (let seq = 1; seq <= n; seq++) assert.deepEqual(indexed(db, seq), [seq], `key of seq ${seq} is in inbound.dedup-hash`);
   assert.equal(db.state.get(StateKey.DedupIndexedThrough), n);
 }
 
@@ -69,11 +73,11 @@ for (const mode of ['the flush worker', 'this thread'] as const) {
     const { path, t0, db } = await setup(t);
     const index = await indexWith(db, 300, t0, mode === 'the flush worker' ? path : undefined);
     assert.equal(index.unflushed, 300);
-    assert.equal(db.dedup.getBinary(keyOf(1)), undefined);
+    assert.deepEqual(indexed(db, 1), []);
     await index.flush();
     assert.equal(index.unflushed, 0);
-    assertIndexed(db, 300, t0);
-    // Found through inbound.dedup now, with the byte comparison against the record.
+    assertIndexed(db, 300);
+    // Found through inbound.dedup-hash now, with the byte comparison against the record.
     assert.deepEqual(index.find(keyOf(7), hl7('K7'), t0 + 1000), { seq: 7, same: true });
     assert.deepEqual(index.find(keyOf(7), hl7('K7', 'X'), t0 + 1000), { seq: 7, same: false });
     assert.equal(index.find(keyOf(301), hl7('K301'), t0 + 1000), undefined);
@@ -93,7 +97,7 @@ test('when the flush worker cannot run, the flush keeps its keys and the next on
   assert.deepEqual(index.find(keyOf(9), hl7('K9'), t0 + 1000), { seq: 9, same: true });
   await index.flush();
   assert.equal(index.unflushed, 0);
-  assertIndexed(db, 50, t0);
+  assertIndexed(db, 50);
   await index.close();
 });
 
@@ -101,11 +105,38 @@ test('reopening reads the keys of records after dedupIndexedThrough back into me
   const { path, t0, db } = await setup(t);
   await addRecords(db, 20, t0);
   await db.state.put(StateKey.DedupIndexedThrough, 12);
-  const index = new DedupIndex(db, WINDOW, () => 20, path);
+  const index = new DedupIndex(db, WINDOW, () => 20, TUNING, path);
   assert.equal(index.unflushed, 8);
   assert.deepEqual(index.find(keyOf(15), hl7('K15'), t0 + 1000), { seq: 15, same: true });
   // Out of the window: absent.
   assert.equal(index.find(keyOf(15), hl7('K15'), t0 + 15 + WINDOW), undefined);
   await index.close();
   assert.equal(db.state.get(StateKey.DedupIndexedThrough), 20);
+});
+
+test('reopening merges the records after dedupIndexedThrough in slices of flushKeys, holding only the rest', async (t) => {
+  const { path, t0, db } = await setup(t);
+  await addRecords(db, 50, t0);
+  const index = new DedupIndex(db, WINDOW, () => 50, { flushIntervalMs: 10_000, flushKeys: 16 }, path);
+  assert.equal(db.state.get(StateKey.DedupIndexedThrough), 48);
+  assert.equal(index.unflushed, 2);
+  for (const seq of [1, 16, 17, 48, 49, 50]) assert.deepEqual(index.find(keyOf(seq), hl7(`K${seq}`), t0 + 1000), { seq, same: true });
+  assert.deepEqual(indexed(db, 48), [48]);
+  assert.deepEqual(indexed(db, 49), []);
+  await index.close();
+  assertIndexed(db, 50);
+});
+
+test('a merge keeps the latest seq of a key stored again, wherever the two fall in the batch', async (t) => {
+  const { path, t0, db } = await setup(t);
+  await addRecords(db, 3, t0);
+  // Record 4 has the key of record 2, with other bytes; committed before record 3's key.
+  await db.records.put(4, encodeRecord({ raw: hl7('K2', 'X'), receivedAt: t0 + 4, listener: 'adt', remote: '10.0.0.1:1', messageType: 'ADT^A01', controlId: 'K2', dedupKey: dedupKeyOf('HIS', 'HOSP', 'K2') }));
+  const index = new DedupIndex(db, WINDOW, () => 4, TUNING, path);
+  for (const seq of [1, 4, 2, 3]) index.committed(hashDedupKey(keyOf(seq)), seq);
+  await index.flush();
+  assert.deepEqual(indexed(db, 2), [4]);
+  assert.deepEqual(index.find(keyOf(2), hl7('K2', 'X'), t0 + 1000), { seq: 4, same: true });
+  assert.deepEqual(index.find(keyOf(2), hl7('K2'), t0 + 1000), { seq: 4, same: false });
+  await index.close();
 });

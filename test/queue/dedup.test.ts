@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { open } from 'lmdb';
 import { dedupKeyOf, hashBody } from '../../src/queue/dedup.js';
-import { FLUSH_INTERVAL_MS, hashDedupKey } from '../../src/queue/dedup-index.js';
 import { openLmdbInboundLog } from '../../src/queue/lmdb-log.js';
+import { hashDedupKey } from '../../src/queue/schema.js';
 import { input, seqOf, tempDir } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -118,7 +119,7 @@ test('dedupWindowMs 0 disables duplicate detection', async (t) => {
 });
 
 // Two control IDs whose dedup keys (sender HIS, facility HOSP) share one 32-bit FNV-1a hash,
-// the hash the log's in-memory key tables are indexed by.
+// the hash the log's in-memory key tables and its index on disk are keyed by.
 const COLLIDING = ['Cwz9m', 'C1kcb0'] as const;
 
 test('dedup keys with the same in-memory hash are told apart: pending, committed, flushed and after a restart', async (t) => {
@@ -141,7 +142,8 @@ test('dedup keys with the same in-memory hash are told apart: pending, committed
   // Committed, held in memory.
   assert.deepEqual(await log.append(input(b, { receivedAt: t0 })), { kind: 'duplicate', seq: 2 });
   assert.deepEqual(await log.append(input(a, { receivedAt: t0 })), { kind: 'duplicate', seq: 1 });
-  // Flushed to inbound.dedup (a retention sweep flushes the index first).
+  // Merged into inbound.dedup-hash (a retention sweep flushes the index first): both keys
+  // under one hash there.
   await log.runRetention(t0);
   assert.deepEqual(await log.append(input(b, { receivedAt: t0 })), { kind: 'duplicate', seq: 2 });
   assert.deepEqual(await log.append(input(a, { receivedAt: t0, body: 'NEW' })), { kind: 'appended', seq: 3, dedupCollision: true });
@@ -153,16 +155,67 @@ test('dedup keys with the same in-memory hash are told apart: pending, committed
   assert.equal(reopened.lastSeq(), 3);
 });
 
-test('a resend is found wherever its key is: in memory, flushed by the timer, or written by later flushes', async (t) => {
-  const log = await openLmdbInboundLog({ path: await tempDir(t) });
+const FLUSH_MS = 50;
+
+test('a resend is found wherever its key is: in memory, merged by the timer, or merged by later flushes', async (t) => {
+  const log = await openLmdbInboundLog({ path: await tempDir(t), dedupFlushIntervalMs: FLUSH_MS });
   t.after(() => log.close());
   const t0 = Date.now();
   for (let i = 1; i <= 50; i++) assert.equal(seqOf(await log.append(input(`F${i}`, { receivedAt: t0 }))), i);
-  // Past the flush interval, the next batch issues a flush of the first 50 keys.
-  await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS + 20));
+  // Past the flush interval, the next batch issues a merge of the first 50 keys.
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 20));
   assert.equal(seqOf(await log.append(input('F51', { receivedAt: t0 }))), 51);
-  await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS + 20));
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_MS + 20));
   assert.equal(seqOf(await log.append(input('F52', { receivedAt: t0 }))), 52);
   for (let i = 1; i <= 52; i++) assert.deepEqual(await log.append(input(`F${i}`, { receivedAt: t0 })), { kind: 'duplicate', seq: i });
   assert.equal(log.lastSeq(), 52);
+});
+
+test('merges due by key count keep every key findable, across a restart, with one control id reused for other bytes', async (t) => {
+  const path = await tempDir(t);
+  const opts = { path, dedupFlushKeys: 8 };
+  const log = await openLmdbInboundLog(opts);
+  const t0 = Date.now();
+  // 200 keys, 8 per merge; R is stored again with other bytes every 10 messages.
+  let r = 0;
+  for (let i = 1; i <= 200; i++) {
+    const outcome = await log.append(i % 10 === 0 ? input('R', { receivedAt: t0, body: `v${i}` }) : input(`G${i}`, { receivedAt: t0 }));
+    assert.equal(seqOf(outcome), i);
+    if (i % 10 === 0) r = i;
+  }
+  await log.close();
+  const reopened = await openLmdbInboundLog(opts);
+  t.after(() => reopened.close());
+  for (let i = 1; i <= 200; i++) {
+    if (i % 10 === 0) continue;
+    assert.deepEqual(await reopened.append(input(`G${i}`, { receivedAt: t0 })), { kind: 'duplicate', seq: i });
+  }
+  // Only R's latest message counts: an earlier version is a new message with a reused key.
+  assert.deepEqual(await reopened.append(input('R', { receivedAt: t0, body: `v${r}` })), { kind: 'duplicate', seq: r });
+  assert.deepEqual(await reopened.append(input('R', { receivedAt: t0, body: 'v10' })), { kind: 'appended', seq: 201, dedupCollision: true });
+});
+
+test('a log whose dedup index is keyed by key strings (inbound.dedup) drops it at open and rebuilds the index from the records', async (t) => {
+  const path = await tempDir(t);
+  const t0 = Date.now();
+  const log = await openLmdbInboundLog({ path });
+  for (let i = 1; i <= 5; i++) assert.equal(seqOf(await log.append(input(`M${i}`, { receivedAt: t0 }))), i);
+  await log.close();
+  // Lay the environment out as before: the index under its old name, marked complete.
+  const root = open({ path, maxDbs: 16 });
+  root.openDB<Buffer, number>('inbound.dedup-hash', { keyEncoding: 'uint32', encoding: 'binary' }).dropSync();
+  const old = root.openDB<Buffer, string>('inbound.dedup', { encoding: 'binary' });
+  await old.put(dedupKeyOf('HIS', 'HOSP', 'M1'), Buffer.alloc(12));
+  await root.openDB<number, string>('inbound.state', { encoding: 'msgpack' }).put('dedupIndexedThrough', 5);
+  assert.ok([...root.getKeys()].includes('inbound.dedup'));
+  await root.close();
+
+  const reopened = await openLmdbInboundLog({ path });
+  for (let i = 1; i <= 5; i++) assert.deepEqual(await reopened.append(input(`M${i}`, { receivedAt: t0 })), { kind: 'duplicate', seq: i });
+  await reopened.close();
+  const after = open({ path, maxDbs: 16 });
+  t.after(() => after.close());
+  assert.ok(![...after.getKeys()].includes('inbound.dedup'), 'the old index is gone');
+  const index = after.openDB<Buffer, number>('inbound.dedup-hash', { keyEncoding: 'uint32', encoding: 'binary' });
+  for (let i = 1; i <= 5; i++) assert.ok(index.get(hashDedupKey(dedupKeyOf('HIS', 'HOSP', `M${i}`))) !== undefined, `M${i} is in the new index`);
 });

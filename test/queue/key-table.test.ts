@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { hashDedupKey, KeyTable } from '../../src/queue/dedup-index.js';
+import { KeyTable } from '../../src/queue/dedup-index.js';
+import { hashDedupKey } from '../../src/queue/schema.js';
 import { PendingKeys, type PendingKeyed } from '../../src/queue/pending-keys.js';
 
 /** The values a table holds under `hash`, sorted. */
