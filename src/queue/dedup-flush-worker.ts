@@ -13,7 +13,7 @@
  */
 import { open } from 'lmdb';
 import { parentPort, workerData } from 'node:worker_threads';
-import { mergeDedupPairs } from './dedup-entries.js';
+import { dedupMergeSlices } from './dedup-entries.js';
 import { DbName } from './schema.js';
 
 /** What the worker is started with. */
@@ -41,7 +41,8 @@ parentPort!.on('message', (request: DedupFlushRequest) => {
   }
   let reply: DedupFlushReply;
   try {
-    root.transactionSync(() => mergeDedupPairs({ records, dedup, state }, request.pairs, request.through));
+    // One transaction per slice: LMDB's write lock is free between them for the log's commits.
+    for (const slice of dedupMergeSlices({ records, dedup, state }, request.pairs, request.through)) root.transactionSync(slice);
     reply = { through: request.through };
   } catch (error) {
     reply = { error: error instanceof Error ? error.message : String(error) };

@@ -30,7 +30,7 @@
 import type { Database, RootDatabase } from 'lmdb';
 import { Worker } from 'node:worker_threads';
 import { recordStoredDedupKey } from './dedup.js';
-import { decodeSeqs, mergeDedupPairs } from './dedup-entries.js';
+import { decodeSeqs, dedupMergeSlices } from './dedup-entries.js';
 import type { DedupFlushReply, DedupFlushRequest, DedupFlushWorkerData } from './dedup-flush-worker.js';
 import { hashDedupKey, rawOffset, receivedAtOf, StateKey } from './schema.js';
 import { guardLmdbTurn, handleCommitRejection } from './storage-errors.js';
@@ -237,7 +237,10 @@ export class DedupIndex {
   /** Merges what is held, synchronously in this thread (at open only). */
   #mergeNow(through: number): void {
     const pairs = this.#pairs(this.#tables.length);
-    this.#db.root.transactionSync(() => mergeDedupPairs(this.#db, pairs, through));
+    // One transaction: nothing else writes while the log opens.
+    this.#db.root.transactionSync(() => {
+      for (const slice of dedupMergeSlices(this.#db, pairs, through)) slice();
+    });
     this.#indexedThrough = through;
     for (const table of this.#tables) table.clear();
   }
@@ -347,13 +350,16 @@ export class DedupIndex {
   }
 
   /** Merges `pairs` and marks the index complete through `through`: in the flush worker if it runs. */
-  #write(pairs: Uint32Array, through: number, inThisThread: boolean): Promise<unknown> {
+  async #write(pairs: Uint32Array, through: number, inThisThread: boolean): Promise<void> {
     const worker = inThisThread ? undefined : this.#flushWorker();
     if (worker === undefined) {
       const { root } = this.#db;
-      const commit = root.transaction(() => mergeDedupPairs(this.#db, pairs, through));
-      guardLmdbTurn(root);
-      return commit;
+      for (const slice of dedupMergeSlices(this.#db, pairs, through)) {
+        const commit = root.transaction(slice);
+        guardLmdbTurn(root);
+        await commit;
+      }
+      return;
     }
     return new Promise<void>((resolve, reject) => {
       this.#reply = { resolve, reject };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { open } from 'lmdb';
 import { dedupKeyOf, storedDedupKey } from '../../src/queue/dedup.js';
-import { decodeSeqs } from '../../src/queue/dedup-entries.js';
+import { decodeSeqs, dedupMergeSlices, MERGE_SLICE, sortDedupPairs } from '../../src/queue/dedup-entries.js';
 import { DedupIndex, type DedupIndexStores, type DedupIndexTuning } from '../../src/queue/dedup-index.js';
 import { DbName, encodeRecord, hashDedupKey, StateKey } from '../../src/queue/schema.js';
 import { hl7, tempDir } from './helpers.js';
@@ -34,10 +34,12 @@ async function setup(t: TestContext): Promise<{ path: string; t0: number; db: De
 
 /** Commits records 1..n, each with its dedup key. */
 async function addRecords(db: DedupIndexStores, n: number, t0: number): Promise<void> {
+  const puts: Promise<boolean>[] = [];
   for (let seq = 1; seq <= n; seq++) {
     const id = `K${seq}`;
-    await db.records.put(seq, encodeRecord({ raw: hl7(id), receivedAt: t0 + seq, listener: 'adt', remote: '10.0.0.1:1', messageType: 'ADT^A01', controlId: id, dedupKey: dedupKeyOf('HIS', 'HOSP', id) }));
+    puts.push(db.records.put(seq, encodeRecord({ raw: hl7(id), receivedAt: t0 + seq, listener: 'adt', remote: '10.0.0.1:1', messageType: 'ADT^A01', controlId: id, dedupKey: dedupKeyOf('HIS', 'HOSP', id) })));
   }
+  await Promise.all(puts);
 }
 
 /** A DedupIndex over `db` (flush worker at `workerPath`, if given) told of records 1..n as they commit. */
@@ -67,6 +69,47 @@ function assertIndexed(db: DedupIndexStores, n: number): void {
   for (let seq = 1; seq <= n; seq++) assert.deepEqual(indexed(db, seq), [seq], `key of seq ${seq} is in inbound.dedup-hash`);
   assert.equal(db.state.get(StateKey.DedupIndexedThrough), n);
 }
+
+test('sortDedupPairs orders pairs by hash, natively up to its run length and with a comparator above', () => {
+  const pairs = new Uint32Array(2 * 5000);
+  for (let i = 0; i < 5000; i++) {
+    pairs[2 * i] = Math.imul(i, 0x9e3779b1) >>> 0 >>> (i % 3 === 0 ? 20 : 0);
+    pairs[2 * i + 1] = i + 1;
+  }
+  const expected = [...Array(5000).keys()].map((i) => [pairs[2 * i]!, pairs[2 * i + 1]!] as const).sort((a, b) => a[0] - b[0]);
+  for (const run of [1 << 21, 64]) {
+    const sorted = sortDedupPairs(pairs, run);
+    const got = [...Array(5000).keys()].map((i) => [sorted[2 * i]!, sorted[2 * i + 1]!] as const);
+    assert.deepEqual(got.map((p) => p[0]), expected.map((p) => p[0]), `hashes in order (run ${run})`);
+    assert.deepEqual(new Set(got.map((p) => `${p[0]}:${p[1]}`)), new Set(expected.map((p) => `${p[0]}:${p[1]}`)), `same pairs (run ${run})`);
+  }
+});
+
+test('a merge runs in slices of MERGE_SLICE pairs, one transaction each; only the last sets dedupIndexedThrough', async (t) => {
+  const { path, t0, db } = await setup(t);
+  const n = 2 * MERGE_SLICE + 5;
+  await addRecords(db, n, t0);
+  const pairs = new Uint32Array(2 * n);
+  for (let seq = 1; seq <= n; seq++) {
+    pairs[2 * seq - 2] = hashDedupKey(keyOf(seq));
+    pairs[2 * seq - 1] = seq;
+  }
+  const slices = [...dedupMergeSlices(db, pairs, n)];
+  assert.equal(slices.length, 3);
+  db.root.transactionSync(slices[0]!);
+  assert.equal(db.state.get(StateKey.DedupIndexedThrough), undefined);
+  assert.equal((db.dedup.getStats() as { entryCount: number }).entryCount, MERGE_SLICE);
+  db.root.transactionSync(slices[1]!);
+  db.root.transactionSync(slices[2]!);
+  assertIndexed(db, n);
+  // Merging the same pairs again (a merge redone after a crash) leaves the same entries.
+  for (const slice of dedupMergeSlices(db, pairs, n)) db.root.transactionSync(slice);
+  assertIndexed(db, n);
+  assert.equal((db.dedup.getStats() as { entryCount: number }).entryCount, n);
+  const index = new DedupIndex(db, WINDOW, () => n, TUNING, path);
+  assert.deepEqual(index.find(keyOf(n), hl7(`K${n}`), t0 + 1000), { seq: n, same: true });
+  await index.close();
+});
 
 for (const mode of ['the flush worker', 'this thread'] as const) {
   test(`a flush in ${mode} writes every committed key and dedupIndexedThrough, then forgets them`, async (t) => {
