@@ -11,6 +11,7 @@
  */
 import type { Database } from 'lmdb';
 import { recordStoredDedupKey } from './dedup.js';
+import type { HashFilter } from './hash-filter.js';
 import { StateKey } from './schema.js';
 
 /** Above this many pairs, {@link sortDedupPairs} sorts with a comparator. */
@@ -21,6 +22,8 @@ export interface DedupMergeStores {
   records: Database<Buffer, number>;
   dedup: Database<Buffer, number>;
   state: Database<number, string>;
+  /** The filter of indexed hashes (hash-filter.ts), given every merged hash before it commits. */
+  filter?: HashFilter | undefined;
 }
 
 /**
@@ -104,6 +107,7 @@ export function* dedupMergeSlices(db: DedupMergeStores, pairs: Uint32Array, thro
       for (let i = start; i < end; i++) {
         const hash = sorted[2 * i]!;
         const seq = sorted[2 * i + 1]!;
+        db.filter?.add(hash);
         one.writeUInt32LE(seq, 0);
         // putSync copies the value into LMDB, so `one` can be reused. Inside a transaction it
         // answers whether the put took place (lmdb-js's types say void): false when the

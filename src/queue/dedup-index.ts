@@ -32,6 +32,7 @@ import { Worker } from 'node:worker_threads';
 import { recordStoredDedupKey } from './dedup.js';
 import { decodeSeqs, dedupMergeSlices } from './dedup-entries.js';
 import type { DedupFlushReply, DedupFlushRequest, DedupFlushWorkerData } from './dedup-flush-worker.js';
+import { HashFilter } from './hash-filter.js';
 import { hashDedupKey, rawOffset, receivedAtOf, StateKey } from './schema.js';
 import { guardLmdbTurn, handleCommitRejection } from './storage-errors.js';
 
@@ -171,6 +172,11 @@ export class KeyTable {
 
 /** The dedup index: `inbound.dedup-hash` plus the committed keys not merged into it yet. */
 export class DedupIndex {
+  /** Whether lookups can skip LMDB for hashes not in the index (the flush worker has built its filter). */
+  get filterReady(): boolean {
+    return this.#filter?.ready ?? false;
+  }
+
   readonly #db: DedupIndexStores;
   readonly #windowMs: number;
   readonly #tuning: DedupIndexTuning;
@@ -188,6 +194,8 @@ export class DedupIndex {
   readonly #confirm = (seq: number): boolean => this.#keyOf(seq) === this.#probe;
   /** The environment's path, for the flush worker; without it flushes run in this thread. */
   readonly #path: string | undefined;
+  /** Which hashes may be in `inbound.dedup-hash`; built by the flush worker (hash-filter.ts). */
+  readonly #filter: HashFilter | undefined;
   #worker: Worker | undefined;
   /** Set once the worker could not start or died: flushes run in this thread from then on. */
   #workerFailed = false;
@@ -200,6 +208,7 @@ export class DedupIndex {
     this.#tuning = tuning;
     this.#committedSeq = committedSeq;
     this.#path = path;
+    this.#filter = path === undefined ? undefined : new HashFilter();
     this.#indexedThrough = db.state.get(StateKey.DedupIndexedThrough) ?? 0;
     this.#replay();
     this.#flushedAt = performance.now();
@@ -239,7 +248,7 @@ export class DedupIndex {
     const pairs = this.#pairs(this.#tables.length);
     // One transaction: nothing else writes while the log opens.
     this.#db.root.transactionSync(() => {
-      for (const slice of dedupMergeSlices(this.#db, pairs, through)) slice();
+      for (const slice of dedupMergeSlices({ ...this.#db, filter: this.#filter }, pairs, through)) slice();
     });
     this.#indexedThrough = through;
     for (const table of this.#tables) table.clear();
@@ -272,7 +281,7 @@ export class DedupIndex {
     let seq = 0;
     // Newest table first: the first table holding the key holds its latest seq.
     for (let i = this.#tables.length - 1; i >= 0 && seq === 0; i--) seq = this.#tables[i]!.latest(hash, this.#confirm);
-    if (seq === 0) {
+    if (seq === 0 && (this.#filter === undefined || this.#filter.mayHave(hash))) {
       const stored = this.#db.dedup.getBinaryFast(hash);
       if (stored !== undefined) {
         // Read before confirming: each confirmation reuses LMDB's read buffer.
@@ -354,7 +363,7 @@ export class DedupIndex {
     const worker = inThisThread ? undefined : this.#flushWorker();
     if (worker === undefined) {
       const { root } = this.#db;
-      for (const slice of dedupMergeSlices(this.#db, pairs, through)) {
+      for (const slice of dedupMergeSlices({ ...this.#db, filter: this.#filter }, pairs, through)) {
         const commit = root.transaction(slice);
         guardLmdbTurn(root);
         await commit;
@@ -377,7 +386,7 @@ export class DedupIndex {
     };
     try {
       const worker = new Worker(new URL('./dedup-flush-worker.js', import.meta.url), {
-        workerData: { path: this.#path } satisfies DedupFlushWorkerData,
+        workerData: { path: this.#path, filter: this.#filter!.memory } satisfies DedupFlushWorkerData,
       });
       worker.unref();
       worker.on('message', (reply: DedupFlushReply) => {

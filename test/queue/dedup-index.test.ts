@@ -183,3 +183,26 @@ test('a merge keeps the latest seq of a key stored again, wherever the two fall 
   assert.deepEqual(index.find(keyOf(2), hl7('K2'), t0 + 1000), { seq: 4, same: false });
   await index.close();
 });
+
+test('once the flush worker has built its filter, a key whose hash it lacks is not looked up in LMDB', async (t) => {
+  const { path, t0, db } = await setup(t);
+  const index = await indexWith(db, 20, t0, path);
+  assert.equal(index.filterReady, false, 'no worker yet');
+  await index.flush();
+  assert.equal(index.filterReady, true);
+  for (let seq = 1; seq <= 20; seq++) assert.deepEqual(index.find(keyOf(seq), hl7(`K${seq}`), t0 + 1000), { seq, same: true });
+  // Record 21 and its index entry, written behind the index's back: its hash is not in the
+  // filter, so the lookup does not reach LMDB (every entry the log writes goes through a merge).
+  await addRecords(db, 21, t0);
+  await db.dedup.put(hashDedupKey(keyOf(21)), Buffer.from([21, 0, 0, 0]));
+  assert.equal(index.find(keyOf(21), hl7('K21'), t0 + 1000), undefined);
+  await index.close();
+  // A new index's worker scans the index first, so the entry is found once the filter is built.
+  const reopened = new DedupIndex(db, WINDOW, () => 21, TUNING, path);
+  assert.deepEqual(reopened.find(keyOf(21), hl7('K21'), t0 + 1000), { seq: 21, same: true }, 'found in LMDB while no filter is built');
+  reopened.committed(hashDedupKey(keyOf(1)), 1);
+  await reopened.flush();
+  assert.equal(reopened.filterReady, true);
+  assert.deepEqual(reopened.find(keyOf(21), hl7('K21'), t0 + 1000), { seq: 21, same: true });
+  await reopened.close();
+});
