@@ -68,18 +68,23 @@ test('SIGKILL at a random moment loses no acknowledged append and duplicates no 
   }
 });
 
-test('after SIGKILL every acknowledged message is still a duplicate when resent (dedup keys are never lost)', { timeout: 30_000 }, async (t) => {
-  const dir = await tempDir(t);
-  const acked = new Map<number, number>();
-  for (let run = 0; run < 2; run++) {
-    for (const [seq, i] of await runAndKill(dir, run * 1_000_000, 200 + Math.floor(Math.random() * 1500), 'dedup')) acked.set(seq, i);
-    const log = await openLmdbInboundLog({ path: dir, dedupWindowMs: 365 * 86_400_000 });
-    try {
-      const last = log.lastSeq();
-      for (const [seq, i] of acked) assert.deepEqual(await log.append(crashMessage(i, true)), { kind: 'duplicate', seq }, `message ${i}`);
-      assert.equal(log.lastSeq(), last, 'no resend was stored again');
-    } finally {
-      await log.close();
+for (const [mode, what] of [
+  ['dedup', 'dedup keys are never lost'],
+  ['dedup-merge', 'nor when the kill lands in a merge of the dedup index'],
+] as const) {
+  test(`after SIGKILL every acknowledged message is still a duplicate when resent (${what})`, { timeout: 30_000 }, async (t) => {
+    const dir = await tempDir(t);
+    const acked = new Map<number, number>();
+    for (let run = 0; run < 2; run++) {
+      for (const [seq, i] of await runAndKill(dir, run * 1_000_000, 200 + Math.floor(Math.random() * 1500), mode)) acked.set(seq, i);
+      const log = await openLmdbInboundLog({ path: dir, dedupWindowMs: 365 * 86_400_000, ...(mode === 'dedup-merge' ? { dedupFlushKeys: 64 } : {}) });
+      try {
+        const last = log.lastSeq();
+        for (const [seq, i] of acked) assert.deepEqual(await log.append(crashMessage(i, true)), { kind: 'duplicate', seq }, `message ${i}`);
+        assert.equal(log.lastSeq(), last, 'no resend was stored again');
+      } finally {
+        await log.close();
+      }
     }
-  }
-});
+  });
+}
