@@ -124,13 +124,12 @@ export function* dedupMergeSlices(db: DedupMergeStores, pairs: Uint32Array, thro
  * Removes `seq` from the index entry of `hash`, if there (retention: the record is deleted
  * or its key has left the window); call inside a write transaction.
  */
-export function forgetDedupSeq(dedup: Database<Buffer, number>, hash: number, seq: number): boolean {
+export function forgetDedupSeq(dedup: Database<Buffer, number>, hash: number, seq: number): void {
   const stored = dedup.getBinary(hash);
-  if (stored === undefined) return false;
+  if (stored === undefined) return;
   const seqs = decodeSeqs(stored);
   const kept = seqs.filter((s) => s !== seq);
-  if (kept.length === seqs.length) return false;
+  if (kept.length === seqs.length) return;
   if (kept.length === 0) dedup.removeSync(hash);
   else dedup.putSync(hash, encodeSeqs(kept));
-  return true;
 }

@@ -178,11 +178,6 @@ export class KeyTable {
 
 /** The dedup index: `inbound.dedup-hash` plus the committed keys not merged into it yet. */
 export class DedupIndex {
-  /** Whether lookups can skip LMDB for hashes not in the index (the flush worker has built its filter). */
-  get filterReady(): boolean {
-    return this.#filter?.ready ?? false;
-  }
-
   readonly #db: DedupIndexStores;
   readonly #windowMs: number;
   readonly #tuning: DedupIndexTuning;
@@ -225,6 +220,11 @@ export class DedupIndex {
     let n = 0;
     for (const t of this.#tables) n += t.size;
     return n;
+  }
+
+  /** Whether lookups can skip LMDB for hashes not in the index (the flush worker has built its filter). */
+  get filterReady(): boolean {
+    return this.#filter?.ready ?? false;
   }
 
   /**
@@ -324,8 +324,8 @@ export class DedupIndex {
 
   /**
    * Merges the (hash, seq) pairs of every committed record after `dedupIndexedThrough` into
-   * the index, with the new `dedupIndexedThrough`, in one transaction; once committed,
-   * forgets the pairs it covered. The work runs in the flush worker unless `inThisThread`
+   * the index, in slices of `MERGE_SLICE` pairs, the last with the new `dedupIndexedThrough`
+   * (dedup-entries.ts); once that has committed, forgets the pairs it covered. The work runs in the flush worker unless `inThisThread`
    * (or no worker can run). A failed flush keeps the pairs for the next one. Concurrent
    * calls wait for the running flush.
    */
@@ -381,6 +381,7 @@ export class DedupIndex {
       worker.postMessage({ pairs, through } satisfies DedupFlushRequest, [pairs.buffer as ArrayBuffer]);
     });
   }
+
   /** The flush worker, started on first use; undefined when flushes run in this thread. */
   #flushWorker(): Worker | undefined {
     if (this.#worker !== undefined || this.#workerFailed || this.#path === undefined || this.#closing) return this.#worker;

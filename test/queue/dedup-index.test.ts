@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { open } from 'lmdb';
 import { dedupKeyOf, storedDedupKey } from '../../src/queue/dedup.js';
-import { decodeSeqs, dedupMergeSlices, MERGE_SLICE, sortDedupPairs } from '../../src/queue/dedup-entries.js';
+import { decodeSeqs, dedupMergeSlices, encodeSeqs, forgetDedupSeq, MERGE_SLICE, sortDedupPairs } from '../../src/queue/dedup-entries.js';
 import { DedupIndex, type DedupIndexStores, type DedupIndexTuning } from '../../src/queue/dedup-index.js';
 import { DbName, encodeRecord, hashDedupKey, StateKey } from '../../src/queue/schema.js';
 import { hl7, tempDir } from './helpers.js';
@@ -205,4 +205,18 @@ test('once the flush worker has built its filter, a key whose hash it lacks is n
   assert.equal(reopened.filterReady, true);
   assert.deepEqual(reopened.find(keyOf(21), hl7('K21'), t0 + 1000), { seq: 21, same: true });
   await reopened.close();
+});
+
+test('forgetDedupSeq removes one seq from an entry holding several, and the entry with its last seq', async (t) => {
+  const { db } = await setup(t);
+  await db.dedup.put(7, encodeSeqs([3, 5]));
+  const forget = (seq: number): void => db.root.transactionSync(() => forgetDedupSeq(db.dedup, 7, seq));
+  forget(4);
+  assert.deepEqual(decodeSeqs(db.dedup.getBinary(7)!), [3, 5]);
+  forget(3);
+  assert.deepEqual(decodeSeqs(db.dedup.getBinary(7)!), [5]);
+  forget(5);
+  assert.equal(db.dedup.getBinary(7), undefined);
+  forget(5);
+  assert.equal(db.dedup.getBinary(7), undefined);
 });
