@@ -184,13 +184,8 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
     this.#nextSeq = last + 1;
     this.#durableSeq = last;
     this.#committedSeq = last;
-    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(
-            db,
-            opts.dedupWindowMs,
-            () => this.#committedSeq,
-            { flushIntervalMs: opts.dedupFlushIntervalMs, flushKeys: opts.dedupFlushKeys },
-            opts.path,
-          ) : undefined;
+    const tuning = { flushIntervalMs: opts.dedupFlushIntervalMs, flushKeys: opts.dedupFlushKeys };
+    this.#index = opts.dedupWindowMs > 0 ? new DedupIndex(db, opts.dedupWindowMs, () => this.#committedSeq, tuning, opts.path) : undefined;
     if (opts.maxStorageBytes > 0) this.#measureStorage();
     this.#timer = setInterval(() => {
       // A failed sweep is retried at the next interval; appends are not affected.
