@@ -36,7 +36,7 @@
 import type { Database, RootDatabase } from 'lmdb';
 import { Worker } from 'node:worker_threads';
 import { recordStoredDedupKey } from './dedup.js';
-import { decodeSeqs, dedupMergeSlices } from './dedup-entries.js';
+import { decodeSeqs, dedupMergeSlices, type DedupMergeStores } from './dedup-entries.js';
 import type { DedupFlushReply, DedupFlushRequest, DedupFlushWorkerData } from './dedup-flush-worker.js';
 import { HashFilter } from './hash-filter.js';
 import { hashDedupKey, rawOffset, receivedAtOf, StateKey } from './schema.js';
@@ -197,6 +197,8 @@ export class DedupIndex {
   readonly #path: string | undefined;
   /** Which hashes may be in `inbound.dedup-hash`; built by the flush worker (hash-filter.ts). */
   readonly #filter: HashFilter | undefined;
+  /** What a merge in this thread writes: the databases and the filter. */
+  readonly #mergeStores: DedupMergeStores;
   #worker: Worker | undefined;
   /** Set once the worker could not start or died: flushes run in this thread from then on. */
   #workerFailed = false;
@@ -210,6 +212,7 @@ export class DedupIndex {
     this.#committedSeq = committedSeq;
     this.#path = path;
     this.#filter = path === undefined ? undefined : new HashFilter();
+    this.#mergeStores = { ...db, filter: this.#filter };
     this.#indexedThrough = db.state.get(StateKey.DedupIndexedThrough) ?? 0;
     this.#replay();
     this.#flushedAt = performance.now();
@@ -254,7 +257,7 @@ export class DedupIndex {
     const pairs = this.#pairs(this.#tables.length);
     // One transaction: nothing else writes while the log opens.
     this.#db.root.transactionSync(() => {
-      for (const slice of dedupMergeSlices({ ...this.#db, filter: this.#filter }, pairs, through)) slice();
+      for (const slice of dedupMergeSlices(this.#mergeStores, pairs, through)) slice();
     });
     this.#indexedThrough = through;
     for (const table of this.#tables) table.clear();
@@ -277,12 +280,12 @@ export class DedupIndex {
   }
 
   /**
-   * The committed message `key` (as stored: `storedDedupKey`) points at, if received within
-   * the window before `receivedAt`, and whether its bytes equal `raw` (compared in place in
-   * LMDB's read buffer). A key whose record retention has deleted counts as absent.
+   * The committed message `key` (as stored: `storedDedupKey`; `hash` its `hashDedupKey`,
+   * which the caller has already computed) points at, if received within the window before
+   * `receivedAt`, and whether its bytes equal `raw` (compared in place in LMDB's read
+   * buffer). A key whose record retention has deleted counts as absent.
    */
-  find(key: string, raw: Uint8Array, receivedAt: number): DedupHit | undefined {
-    const hash = hashDedupKey(key);
+  find(key: string, hash: number, raw: Uint8Array, receivedAt: number): DedupHit | undefined {
     this.#probe = key;
     let seq = 0;
     // Newest table first: the first table holding the key holds its latest seq.
@@ -369,7 +372,7 @@ export class DedupIndex {
     const worker = inThisThread ? undefined : this.#flushWorker();
     if (worker === undefined) {
       const { root } = this.#db;
-      for (const slice of dedupMergeSlices({ ...this.#db, filter: this.#filter }, pairs, through)) {
+      for (const slice of dedupMergeSlices(this.#mergeStores, pairs, through)) {
         const commit = root.transaction(slice);
         guardLmdbTurn(root);
         await commit;

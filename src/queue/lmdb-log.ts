@@ -215,7 +215,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
         }
         collision = true;
       } else {
-        const found = this.#index.find(dedupKey, input.raw, input.receivedAt);
+        const found = this.#index.find(dedupKey, keyHash, input.raw, input.receivedAt);
         if (found !== undefined) {
           if (found.same) return Promise.resolve({ kind: 'duplicate', seq: found.seq });
           collision = true;

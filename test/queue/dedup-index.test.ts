@@ -107,7 +107,7 @@ test('a merge runs in slices of MERGE_SLICE pairs, one transaction each; only th
   assertIndexed(db, n);
   assert.equal((db.dedup.getStats() as { entryCount: number }).entryCount, n);
   const index = new DedupIndex(db, WINDOW, () => n, TUNING, path);
-  assert.deepEqual(index.find(keyOf(n), hl7(`K${n}`), t0 + 1000), { seq: n, same: true });
+  assert.deepEqual(index.find(keyOf(n), hashDedupKey(keyOf(n)), hl7(`K${n}`), t0 + 1000), { seq: n, same: true });
   await index.close();
 });
 
@@ -121,9 +121,9 @@ for (const mode of ['the flush worker', 'this thread'] as const) {
     assert.equal(index.unflushed, 0);
     assertIndexed(db, 300);
     // Found through inbound.dedup-hash now, with the byte comparison against the record.
-    assert.deepEqual(index.find(keyOf(7), hl7('K7'), t0 + 1000), { seq: 7, same: true });
-    assert.deepEqual(index.find(keyOf(7), hl7('K7', 'X'), t0 + 1000), { seq: 7, same: false });
-    assert.equal(index.find(keyOf(301), hl7('K301'), t0 + 1000), undefined);
+    assert.deepEqual(index.find(keyOf(7), hashDedupKey(keyOf(7)), hl7('K7'), t0 + 1000), { seq: 7, same: true });
+    assert.deepEqual(index.find(keyOf(7), hashDedupKey(keyOf(7)), hl7('K7', 'X'), t0 + 1000), { seq: 7, same: false });
+    assert.equal(index.find(keyOf(301), hashDedupKey(keyOf(301)), hl7('K301'), t0 + 1000), undefined);
     await index.close();
   });
 }
@@ -137,7 +137,7 @@ test('when the flush worker cannot run, the flush keeps its keys and the next on
   await index.flush();
   assert.equal(index.unflushed, 50, 'the failed flush kept every key');
   assert.equal(db.state.get(StateKey.DedupIndexedThrough), undefined);
-  assert.deepEqual(index.find(keyOf(9), hl7('K9'), t0 + 1000), { seq: 9, same: true });
+  assert.deepEqual(index.find(keyOf(9), hashDedupKey(keyOf(9)), hl7('K9'), t0 + 1000), { seq: 9, same: true });
   await index.flush();
   assert.equal(index.unflushed, 0);
   assertIndexed(db, 50);
@@ -150,9 +150,9 @@ test('reopening reads the keys of records after dedupIndexedThrough back into me
   await db.state.put(StateKey.DedupIndexedThrough, 12);
   const index = new DedupIndex(db, WINDOW, () => 20, TUNING, path);
   assert.equal(index.unflushed, 8);
-  assert.deepEqual(index.find(keyOf(15), hl7('K15'), t0 + 1000), { seq: 15, same: true });
+  assert.deepEqual(index.find(keyOf(15), hashDedupKey(keyOf(15)), hl7('K15'), t0 + 1000), { seq: 15, same: true });
   // Out of the window: absent.
-  assert.equal(index.find(keyOf(15), hl7('K15'), t0 + 15 + WINDOW), undefined);
+  assert.equal(index.find(keyOf(15), hashDedupKey(keyOf(15)), hl7('K15'), t0 + 15 + WINDOW), undefined);
   await index.close();
   assert.equal(db.state.get(StateKey.DedupIndexedThrough), 20);
 });
@@ -163,7 +163,7 @@ test('reopening merges the records after dedupIndexedThrough in slices of flushK
   const index = new DedupIndex(db, WINDOW, () => 50, { flushIntervalMs: 10_000, flushKeys: 16 }, path);
   assert.equal(db.state.get(StateKey.DedupIndexedThrough), 48);
   assert.equal(index.unflushed, 2);
-  for (const seq of [1, 16, 17, 48, 49, 50]) assert.deepEqual(index.find(keyOf(seq), hl7(`K${seq}`), t0 + 1000), { seq, same: true });
+  for (const seq of [1, 16, 17, 48, 49, 50]) assert.deepEqual(index.find(keyOf(seq), hashDedupKey(keyOf(seq)), hl7(`K${seq}`), t0 + 1000), { seq, same: true });
   assert.deepEqual(indexed(db, 48), [48]);
   assert.deepEqual(indexed(db, 49), []);
   await index.close();
@@ -179,8 +179,8 @@ test('a merge keeps the latest seq of a key stored again, wherever the two fall 
   for (const seq of [1, 4, 2, 3]) index.committed(hashDedupKey(keyOf(seq)), seq);
   await index.flush();
   assert.deepEqual(indexed(db, 2), [4]);
-  assert.deepEqual(index.find(keyOf(2), hl7('K2', 'X'), t0 + 1000), { seq: 4, same: true });
-  assert.deepEqual(index.find(keyOf(2), hl7('K2'), t0 + 1000), { seq: 4, same: false });
+  assert.deepEqual(index.find(keyOf(2), hashDedupKey(keyOf(2)), hl7('K2', 'X'), t0 + 1000), { seq: 4, same: true });
+  assert.deepEqual(index.find(keyOf(2), hashDedupKey(keyOf(2)), hl7('K2'), t0 + 1000), { seq: 4, same: false });
   await index.close();
 });
 
@@ -190,20 +190,20 @@ test('once the flush worker has built its filter, a key whose hash it lacks is n
   assert.equal(index.filterReady, false, 'no worker yet');
   await index.flush();
   assert.equal(index.filterReady, true);
-  for (let seq = 1; seq <= 20; seq++) assert.deepEqual(index.find(keyOf(seq), hl7(`K${seq}`), t0 + 1000), { seq, same: true });
+  for (let seq = 1; seq <= 20; seq++) assert.deepEqual(index.find(keyOf(seq), hashDedupKey(keyOf(seq)), hl7(`K${seq}`), t0 + 1000), { seq, same: true });
   // Record 21 and its index entry, written behind the index's back: its hash is not in the
   // filter, so the lookup does not reach LMDB (every entry the log writes goes through a merge).
   await addRecords(db, 21, t0);
   await db.dedup.put(hashDedupKey(keyOf(21)), Buffer.from([21, 0, 0, 0]));
-  assert.equal(index.find(keyOf(21), hl7('K21'), t0 + 1000), undefined);
+  assert.equal(index.find(keyOf(21), hashDedupKey(keyOf(21)), hl7('K21'), t0 + 1000), undefined);
   await index.close();
   // A new index's worker scans the index first, so the entry is found once the filter is built.
   const reopened = new DedupIndex(db, WINDOW, () => 21, TUNING, path);
-  assert.deepEqual(reopened.find(keyOf(21), hl7('K21'), t0 + 1000), { seq: 21, same: true }, 'found in LMDB while no filter is built');
+  assert.deepEqual(reopened.find(keyOf(21), hashDedupKey(keyOf(21)), hl7('K21'), t0 + 1000), { seq: 21, same: true }, 'found in LMDB while no filter is built');
   reopened.committed(hashDedupKey(keyOf(1)), 1);
   await reopened.flush();
   assert.equal(reopened.filterReady, true);
-  assert.deepEqual(reopened.find(keyOf(21), hl7('K21'), t0 + 1000), { seq: 21, same: true });
+  assert.deepEqual(reopened.find(keyOf(21), hashDedupKey(keyOf(21)), hl7('K21'), t0 + 1000), { seq: 21, same: true });
   await reopened.close();
 });
 
