@@ -46,7 +46,7 @@ import { DedupIndex } from './dedup-index.js';
 import { PendingKeys } from './pending-keys.js';
 import { resolveLmdbInboundLogOptions, type LmdbInboundLogOptions, type ResolvedLmdbInboundLogOptions } from './options.js';
 import { runRetentionSweep, type RetentionResult, type RetentionStores } from './retention.js';
-import { DbName, decodeRecord, encodeRecord, hashDedupKey, LEGACY_DB_NAMES, MAX_SEQ, StateKey, SUPERSEDED_DEDUP_DB } from './schema.js';
+import { DbName, decodeRecord, encodeRecord, hashDedupKey, LEGACY_DB_NAMES, MAX_SEQ, RecordSlab, StateKey, SUPERSEDED_DEDUP_DB } from './schema.js';
 import { estimateRecordBytes, liveBytes } from './storage-size.js';
 import { guardLmdbTurn, handleCommitRejection, rejectCodeOf, underlyingCommitError } from './storage-errors.js';
 import {
@@ -154,6 +154,8 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   /** The dedup index, when duplicate detection is on. */
   readonly #index: DedupIndex | undefined;
   readonly #queue: PendingAppend[] = [];
+  /** Where records are encoded (schema.ts). */
+  readonly #slab = new RecordSlab();
   #batch: Batch | undefined;
   /** Resolves when the last issued batch is durable (batches become durable in order). */
   #flushChain: Promise<void> = Promise.resolve();
@@ -268,7 +270,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
    * index follows later (dedup-index.ts).
    */
   #write(e: PendingAppend, batch: Batch): void {
-    e.value = encodeRecord(e.input);
+    e.value = encodeRecord(e.input, this.#slab);
     e.commit = (this.#db.records as unknown as AppendingStore).put(e.seq, e.value, APPEND);
     batch.entries.push(e);
   }
@@ -297,8 +299,11 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
    */
   async #awaitBatch(batch: Batch): Promise<void> {
     const failures = new Map<CommitPromise, unknown>();
-    for (const commit of new Set(batch.entries.map((e) => e.commit))) {
-      if (commit === undefined) continue;
+    // A batch's records share one transaction's promise (several in a row if it was split).
+    let commit: CommitPromise | undefined;
+    for (const e of batch.entries) {
+      if (e.commit === undefined || e.commit === commit) continue;
+      commit = e.commit;
       try {
         // false: LMDB refused the append (the seq was not above the last key) and the
         // record is not stored; the rest of the transaction is.
@@ -320,8 +325,14 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       if (e.seq > this.#committedSeq) this.#committedSeq = e.seq;
     }
     if (stored.length > 0) {
-      const flushes = [...new Set(stored.map((e) => e.commit))].map((c) => c?.flushed ?? c);
-      this.#flushChain = Promise.all([this.#flushChain, ...flushes]).then(
+      const flushes: Array<PromiseLike<unknown> | undefined> = [this.#flushChain];
+      let last: CommitPromise | undefined;
+      for (const e of stored) {
+        if (e.commit === last) continue;
+        last = e.commit;
+        flushes.push(last?.flushed ?? last);
+      }
+      this.#flushChain = Promise.all(flushes).then(
         () => this.#settleDurable(stored),
         (error: unknown) => this.#settleFailed(stored, error),
       );

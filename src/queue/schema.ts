@@ -77,21 +77,58 @@ export function hashDedupKey(key: string): number {
   return h >>> 0;
 }
 
+/** Bytes of one {@link RecordSlab} slab. */
+const SLAB_BYTES = 1 << 20;
+/** Records of at least this many bytes get a buffer of their own instead of slab space. */
+const SLAB_MAX_RECORD = SLAB_BYTES >> 3;
+
 /**
- * Encodes a record: header then `m.raw`, in one new buffer.
+ * Memory for encoded records, carved in order from slabs of 1 MiB. Why: `Buffer.allocUnsafe`
+ * takes a record of the usual 1–3 KB from Node's 8 KiB pool, so a new `ArrayBuffer` is
+ * allocated every few records (and one per record above 4 KiB), each one more object for
+ * the garbage collector to track; a slab serves ≈500 records. Measured (corpus records, ≈2 KB):
+ * `encodeRecord` ≈1.1 µs per record from the pool, ≈0.75 µs from a slab.
+ *
+ * A slab is never written twice: space is only ever taken after the last record, and a full
+ * slab is dropped for a new one. So a record's bytes stay as encoded for as long as anything
+ * (lmdb-js, until its transaction has committed) holds its view, and the slab is freed once
+ * no view of it is left.
+ */
+export class RecordSlab {
+  #slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  #at = 0;
+
+  /** A view of `bytes` bytes of unused space; {@link used} then says how many were written. */
+  take(bytes: number): Buffer {
+    if (bytes >= SLAB_MAX_RECORD) return Buffer.allocUnsafe(bytes);
+    if (this.#at + bytes > SLAB_BYTES) {
+      this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.#at = 0;
+    }
+    return this.#slab.subarray(this.#at, this.#at + bytes);
+  }
+
+  /** Ends the last {@link take}: `bytes` of it were written. Keeps the next record 8-byte aligned. */
+  used(view: Buffer, bytes: number): void {
+    if (view.buffer === this.#slab.buffer) this.#at = (view.byteOffset - this.#slab.byteOffset + bytes + 7) & ~7;
+  }
+}
+
+/**
+ * Encodes a record: header then `m.raw`, in one buffer (from `slab` when given, else new).
  *
  * Header: u32 LE header length H (the message bytes start at H), u8 version 2, u8 flags
  * (1: a dedup key follows), u16 0, f64 LE receivedAt, then listener, remote, messageType,
  * controlId and (if flagged) dedupKey, each as u32 LE byte length + UTF-8.
  */
-export function encodeRecord(m: Omit<InboundRecordMeta, 'seq'> & { raw: Uint8Array }): Buffer {
+export function encodeRecord(m: Omit<InboundRecordMeta, 'seq'> & { raw: Uint8Array }, slab?: RecordSlab): Buffer {
   const dedupKey = m.dedupKey;
   // Upper bound (3 bytes per UTF-16 unit) so that strings are written once, unmeasured.
   const room =
     FIXED_HEADER +
     20 +
     3 * (m.listener.length + m.remote.length + m.messageType.length + m.controlId.length + (dedupKey?.length ?? 0));
-  const b = Buffer.allocUnsafe(room + m.raw.byteLength);
+  const b = slab === undefined ? Buffer.allocUnsafe(room + m.raw.byteLength) : slab.take(room + m.raw.byteLength);
   let at = FIXED_HEADER;
   const str = (s: string): void => {
     const n = b.write(s, at + 4, 'utf8');
@@ -110,7 +147,9 @@ export function encodeRecord(m: Omit<InboundRecordMeta, 'seq'> & { raw: Uint8Arr
   b[7] = 0;
   b.writeDoubleLE(m.receivedAt, 8);
   b.set(m.raw, at);
-  return b.subarray(0, at + m.raw.byteLength);
+  const size = at + m.raw.byteLength;
+  slab?.used(b, size);
+  return b.subarray(0, size);
 }
 
 /** Where the message bytes of an encoded record start. */
