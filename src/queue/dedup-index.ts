@@ -214,7 +214,12 @@ export class DedupIndex {
     this.#filter = path === undefined ? undefined : new HashFilter();
     this.#mergeStores = { ...db, filter: this.#filter };
     this.#indexedThrough = db.state.get(StateKey.DedupIndexedThrough) ?? 0;
+    // An empty index needs no scan: its filter is complete as it is, and every merge from
+    // here on (the replay's too) sets the bits of what it writes. A new log's lookups then
+    // skip LMDB from the first message instead of from the first merge.
+    const empty = db.dedup.getKeysCount({ limit: 1 }) === 0;
     this.#replay();
+    if (empty) this.#filter?.markReady();
     this.#flushedAt = performance.now();
   }
 

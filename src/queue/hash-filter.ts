@@ -9,7 +9,8 @@
  * (per-thread CPU, 30 s runs), about 10 % of durable ingest throughput.
  *
  * The filter answers "maybe" for every hash until it is ready: the worker sets the bits of
- * every hash already in the index (one scan of its keys) and only then marks it ready.
+ * every hash already in the index (one scan of its keys) and only then marks it ready. An
+ * index that is empty when the log opens needs no scan and is ready at once (dedup-index.ts).
  * Whoever merges into the index sets the bits of the merged hashes before committing, while
  * those keys are still held in memory, so no key is ever in neither place. Bits are never
  * cleared (retention removing an entry leaves its bit set), which only costs lookups: with

@@ -184,10 +184,10 @@ test('a merge keeps the latest seq of a key stored again, wherever the two fall 
   await index.close();
 });
 
-test('once the flush worker has built its filter, a key whose hash it lacks is not looked up in LMDB', async (t) => {
+test('once the filter is complete, a key whose hash it lacks is not looked up in LMDB; an index opening non-empty waits for the worker\'s scan', async (t) => {
   const { path, t0, db } = await setup(t);
   const index = await indexWith(db, 20, t0, path);
-  assert.equal(index.filterReady, false, 'no worker yet');
+  assert.equal(index.filterReady, true, 'an index that opened empty has a complete filter at once');
   await index.flush();
   assert.equal(index.filterReady, true);
   for (let seq = 1; seq <= 20; seq++) assert.deepEqual(index.find(keyOf(seq), hashDedupKey(keyOf(seq)), hl7(`K${seq}`), t0 + 1000), { seq, same: true });
@@ -199,6 +199,7 @@ test('once the flush worker has built its filter, a key whose hash it lacks is n
   await index.close();
   // A new index's worker scans the index first, so the entry is found once the filter is built.
   const reopened = new DedupIndex(db, WINDOW, () => 21, TUNING, path);
+  assert.equal(reopened.filterReady, false, 'not empty: no filter before the worker has scanned the index');
   assert.deepEqual(reopened.find(keyOf(21), hashDedupKey(keyOf(21)), hl7('K21'), t0 + 1000), { seq: 21, same: true }, 'found in LMDB while no filter is built');
   reopened.committed(hashDedupKey(keyOf(1)), 1);
   await reopened.flush();
