@@ -55,6 +55,15 @@ export interface LmdbInboundLogOptions {
    * being written. Appends still resolve only after their own fsync. Default true.
    */
   overlappingSync?: boolean;
+  /**
+   * LMDB page size (bytes, a power of two from 4096 to 65 536) of a log created by this open;
+   * a log that exists keeps the page size it was created with. Default 16 384: a record
+   * (header and message) of up to ≈8 KB then fits in a leaf page, where with 4 KiB pages
+   * every record over ≈2 KB takes overflow pages of its own, and one over ≈4 KB a run of
+   * several adjacent ones, which LMDB must find in its free-page list once retention has
+   * freed pages (see the module comment of lmdb-log.ts for what that cost).
+   */
+  pageSize?: number;
 }
 
 /** {@link LmdbInboundLogOptions} with every default applied. */
@@ -69,6 +78,7 @@ export interface ResolvedLmdbInboundLogOptions {
   maxBatchRecords: number;
   gatherMs: number;
   overlappingSync: boolean;
+  pageSize: number;
 }
 
 /** The defaults of {@link LmdbInboundLogOptions}. */
@@ -82,6 +92,7 @@ export const lmdbInboundLogDefaults = Object.freeze({
   maxBatchRecords: 10_000,
   gatherMs: 1,
   overlappingSync: true,
+  pageSize: 16_384,
 });
 
 function intIn(value: number, min: number, max: number): boolean {
@@ -108,6 +119,7 @@ export function resolveLmdbInboundLogOptions(options: LmdbInboundLogOptions): Re
     maxBatchRecords: options.maxBatchRecords ?? d.maxBatchRecords,
     gatherMs: options.gatherMs ?? d.gatherMs,
     overlappingSync: options.overlappingSync ?? d.overlappingSync,
+    pageSize: options.pageSize ?? d.pageSize,
   };
   if (!intIn(resolved.dedupWindowMs, 0, 365 * DAY_MS)) {
     throw new RangeError('inboundLog.dedupWindowMs must be an integer between 0 and 365 days');
@@ -138,6 +150,9 @@ export function resolveLmdbInboundLogOptions(options: LmdbInboundLogOptions): Re
   }
   if (typeof resolved.overlappingSync !== 'boolean') {
     throw new TypeError('inboundLog.overlappingSync must be a boolean');
+  }
+  if (!intIn(resolved.pageSize, 4096, 65_536) || (resolved.pageSize & (resolved.pageSize - 1)) !== 0) {
+    throw new RangeError('inboundLog.pageSize must be a power of two between 4096 and 65536');
   }
   return resolved;
 }

@@ -169,6 +169,39 @@ test('options are validated once with exact messages and defaults are frozen', a
     name: 'RangeError',
     message: 'inboundLog.gatherMs must be an integer between 0 and 100',
   });
+  for (const pageSize of [2048, 12_288, 131_072, 4096.5]) {
+    await assert.rejects(openLmdbInboundLog({ path, pageSize }), {
+      name: 'RangeError',
+      message: 'inboundLog.pageSize must be a power of two between 4096 and 65536',
+    });
+  }
+});
+
+test('a new log has 16 KiB pages; a log keeps the page size it was created with', async (t) => {
+  const pageSizeOf = (path: string): number => {
+    const env = open({ path, maxDbs: 16, readOnly: true });
+    try {
+      return (env.getStats() as { pageSize: number }).pageSize;
+    } finally {
+      void env.close();
+    }
+  };
+  const fresh = await tempDir(t);
+  const log = await openLmdbInboundLog({ path: fresh });
+  await log.append(sized('P1', 7000));
+  await log.close();
+  assert.equal(pageSizeOf(fresh), 16_384);
+  // A log created with 4 KiB pages (every log before this default) is opened as it is, and
+  // reads back what it held and what is appended now.
+  const older = await tempDir(t);
+  const first = await openLmdbInboundLog({ path: older, pageSize: 4096 });
+  await first.append(sized('P2', 7000));
+  await first.close();
+  const reopened = await openLmdbInboundLog({ path: older });
+  await reopened.append(sized('P3', 7000));
+  assert.deepEqual([...reopened.range(1, 2)].map((r) => [r.controlId, r.raw.byteLength]), [['P2', 7000], ['P3', 7000]]);
+  await reopened.close();
+  assert.equal(pageSizeOf(older), 4096);
 });
 
 test('a batch larger than maxBatchRecords is split across transactions, order kept', async (t) => {
