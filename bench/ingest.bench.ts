@@ -22,8 +22,9 @@
  * retention, as a log that has run longer than its retention period has. Its new records
  * reuse the pages on LMDB's freelist instead of growing the file; on ext4 a commit that
  * grows the file also commits the file system's journal for the new blocks (measured, 128 KiB
- * write + fdatasync: ≈190 µs into new blocks, ≈115 µs into blocks written before). The fresh
- * log stays the headline figure: it is the slower of the two.
+ * write + fdatasync: ≈185 µs into new blocks, ≈110 µs into blocks written before). It also
+ * shows what searching LMDB's free-page list costs, which is why logs have 16 KiB pages
+ * (lmdb-log.ts). The fresh log stays the headline figure.
  *
  * `node dist/bench/ingest.bench.js [--duration 5] [--warmup 1] [--connections 1,8,64] [--steady-at 64] [--no-peers] [--out FILE]`
  */
@@ -192,10 +193,10 @@ async function logOnly(connections: number, durationMs: number): Promise<number>
   return n / (durationMs / 1000);
 }
 
-function medianSteady(rounds: SteadyCell['rounds']): SteadyCell {
+/** The round with the median ratio (the lower middle one of an even count), and the lowest and highest ratio. */
+function medianRound<T extends { ratio: number }>(rounds: readonly T[]): { median: T; range: [number, number] } {
   const sorted = [...rounds].sort((a, b) => a.ratio - b.ratio);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  return { pacslink: median.pacslink, ratio: median.ratio, ratioRange: [sorted[0]!.ratio, sorted[sorted.length - 1]!.ratio], rounds };
+  return { median: sorted[Math.floor((sorted.length - 1) / 2)]!, range: [sorted[0]!.ratio, sorted[sorted.length - 1]!.ratio] };
 }
 
 async function main(): Promise<void> {
@@ -257,10 +258,8 @@ async function main(): Promise<void> {
         steadyRounds.push({ pacslink: result, ratio: result.msgsPerSec / reference.msgsPerSec, records, fileGrowthMb });
       }
     }
-    const sortedRatios = pairs.map((p) => p.ratio).sort((a, b) => a - b);
-    const median = pairs.find((p) => p.ratio === sortedRatios[Math.floor((sortedRatios.length - 1) / 2)])!;
+    const { median, range: ratioRange } = medianRound(pairs);
     const { reference, pacslink } = median;
-    const ratioRange: [number, number] = [sortedRatios[0]!, sortedRatios[sortedRatios.length - 1]!];
     if (pl === undefined) throw new Error('unreachable: no round ran');
     let pacslinkReconnect: LoadResult | undefined;
     if (!values['no-peers']) {
@@ -289,7 +288,11 @@ async function main(): Promise<void> {
         peers.push({ name, label: PEER_LABELS[name], reconnect, result, pacslinkRatio: own.msgsPerSec / result.msgsPerSec });
       }
     }
-    const steady = steadyRounds.length > 0 ? medianSteady(steadyRounds) : undefined;
+    const steadyMedian = steadyRounds.length > 0 ? medianRound(steadyRounds) : undefined;
+    const steady: SteadyCell | undefined =
+      steadyMedian === undefined
+        ? undefined
+        : { pacslink: steadyMedian.median.pacslink, ratio: steadyMedian.median.ratio, ratioRange: steadyMedian.range, rounds: steadyRounds };
     rows.push({ connections: c, reference, pacslink, ratio: median.ratio, ratioRange, rounds: pairs, pacslinkNoDedup, peers, ...(pacslinkReconnect !== undefined ? { pacslinkReconnect } : {}), ...(steady !== undefined ? { steady } : {}), logOnly: 0 });
     progress('ingest', `C=${c}: pacslink ${fmt(pacslink.msgsPerSec)} msgs/s, reference ${fmt(reference.msgsPerSec)} msgs/s`);
   }
