@@ -11,7 +11,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { buildAck, readHeader, type MessageHeader } from '../hl7/index.js';
-import type { Logger } from '../log.js';
+import type { LogFields, Logger } from '../log.js';
 import type { AppendGate } from './append-gate.js';
 import { admit, afterAppend, afterConversion, oversized, success, type AckPlan, type ConversionAnswer } from './ack-policy.js';
 import { dedupKeyOf } from '../queue/dedup.js';
@@ -22,6 +22,13 @@ const COMMIT_ACK = Buffer.from([0x0b, 0x06, 0x1c, 0x0d]);
 const COMMIT_NAK = Buffer.from([0x0b, 0x15, 0x1c, 0x0d]);
 /** Unread ACK bytes in the socket above which reading pauses. */
 const WRITE_HIGH_WATER = 1 << 20;
+/**
+ * Shortest time between two log lines of one per-message warning on one connection (ms).
+ * A sender that reuses every control ID, or keeps sending what is refused, would otherwise
+ * write a line per message: 30 000 lines a second at C = 64, which also slows the engine.
+ * The metrics still count every message; the next line says how many were left out.
+ */
+const REPEAT_LOG_INTERVAL_MS = 1000;
 
 /** Settings a connection needs (resolved from the listener's options). */
 export interface ConnectionSettings {
@@ -79,6 +86,8 @@ export class MllpConnection {
   #incompleteTimer: NodeJS.Timeout | undefined;
   readonly #resumeFromGate = (): void => this.#unpause(PAUSE_GATE);
   #idleResolve: (() => void) | undefined;
+  /** Per-message warnings: when each was last written and how many were left out since. */
+  readonly #repeats = new Map<string, { at: number; left: number; level: 'warn' | 'error' }>();
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
 
@@ -109,7 +118,7 @@ export class MllpConnection {
         },
         onFrameError: (reason: FrameErrorReason) => {
           instruments.frameErrors(reason).inc();
-          this.#logger.warn('mllp frame dropped', { reason, remote: this.remote });
+          this.#logRepeat('warn', 'mllp frame dropped', { reason, remote: this.remote });
         },
       },
     );
@@ -179,6 +188,11 @@ export class MllpConnection {
 
   #onClose(): void {
     this.#closed = true;
+    // What was left out since the last line of each warning is not lost with the connection.
+    for (const [msg, r] of this.#repeats) {
+      if (r.left > 0) this.#logger[r.level](msg, { remote: this.remote, suppressed: r.left });
+    }
+    this.#repeats.clear();
     clearTimeout(this.#incompleteTimer);
     this.#gate.forget(this.#resumeFromGate);
     this.#queue.length = 0;
@@ -237,7 +251,7 @@ export class MllpConnection {
     const s = this.#settings;
     if (job.kind === 'oversized') {
       const plan = oversized(readHeader(job.head), job.size, s.maxFrameBytes);
-      this.#logger.warn('mllp oversized frame refused', { remote: this.remote, size: job.size });
+      this.#logRepeat('warn', 'mllp oversized frame refused', { remote: this.remote, size: job.size });
       this.#reply(plan, this.#refusalId(job.receivedAt), job.receivedAt, job.t0, false);
       return;
     }
@@ -245,7 +259,7 @@ export class MllpConnection {
     const result = readHeader(raw);
     const admission = admit(result, { processingIds: s.processingIds });
     if (admission.kind === 'refuse') {
-      this.#logger.warn('mllp message refused', {
+      this.#logRepeat('warn', 'mllp message refused', {
         remote: this.remote,
         controlId: admission.plan.header?.controlId,
         errCode: admission.plan.error?.errCode,
@@ -266,7 +280,7 @@ export class MllpConnection {
     });
     this.#instruments.appendSeconds.observe((performance.now() - tAppend) / 1000);
     if (outcome.kind === 'rejected') {
-      this.#logger.error('inbound log refused an append', { remote: this.remote, code: outcome.code });
+      this.#logRepeat('error', 'inbound log refused an append', { remote: this.remote, code: outcome.code });
       this.#reply(afterAppend(header, outcome), this.#refusalId(job.receivedAt), job.receivedAt, job.t0, false);
       return;
     }
@@ -291,7 +305,7 @@ export class MllpConnection {
     }
     if (outcome.dedupCollision) {
       this.#instruments.duplicates('collision').inc();
-      this.#logger.warn('control ID reused with a different body; stored as new', {
+      this.#logRepeat('warn', 'control ID reused with a different body; stored as new', {
         remote: this.remote,
         controlId: header.controlId,
         seq: outcome.seq,
@@ -302,6 +316,22 @@ export class MllpConnection {
       ? afterConversion(header, await this.#conversion!.waitFor(outcome.seq), this.#settings.conversionErrorAck)
       : afterAppend(header, outcome);
     this.#reply(plan, `${s.ackControlIdPrefix}${outcome.seq}`, job.receivedAt, job.t0, true);
+  }
+
+  /**
+   * Writes a per-message warning at most once per {@link REPEAT_LOG_INTERVAL_MS} on this
+   * connection; a line after some were left out carries `suppressed` (how many), and so does
+   * a last line when the connection closes.
+   */
+  #logRepeat(level: 'warn' | 'error', msg: string, fields: LogFields): void {
+    const now = performance.now();
+    const r = this.#repeats.get(msg);
+    if (r !== undefined && now - r.at < REPEAT_LOG_INTERVAL_MS) {
+      r.left++;
+      return;
+    }
+    this.#logger[level](msg, r !== undefined && r.left > 0 ? { ...fields, suppressed: r.left } : fields);
+    this.#repeats.set(msg, { at: now, left: 0, level });
   }
 
   /** ackOn "apply" applies to original mode only: an enhanced-mode accept ACK stays CA on commit. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveEngineOptions, type EngineInput, type ListenerInput } from '../../src/config.js';
 import { startEngine, type Engine } from '../../src/engine.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { InboundLog } from '../../src/queue/types.js';
 
@@ -26,8 +26,13 @@ export interface TestEngine {
   close(): Promise<void>;
 }
 
-/** Starts an engine on 127.0.0.1:0 with a temp data dir and the given log. */
-export async function testEngine(log: InboundLog | undefined, listener: ListenerInput = {}, engine: EngineInput = {}): Promise<TestEngine> {
+/** Starts an engine on 127.0.0.1:0 with a temp data dir and the given log (and logger: silent unless given). */
+export async function testEngine(
+  log: InboundLog | undefined,
+  listener: ListenerInput = {},
+  engine: EngineInput = {},
+  logger: Logger = silentLogger,
+): Promise<TestEngine> {
   const dir = await mkdtemp(join(tmpdir(), 'pacslink-test-'));
   const options = resolveEngineOptions({
     dataDir: dir,
@@ -36,7 +41,7 @@ export async function testEngine(log: InboundLog | undefined, listener: Listener
     listeners: engine.listeners ?? [{ host: '127.0.0.1', port: 0, ...listener }],
   });
   const e = await startEngine(options, {
-    logger: silentLogger,
+    logger,
     metrics: createMetrics({ defaultMetrics: false }),
     ...(log !== undefined ? { openLog: async () => log } : {}),
   });

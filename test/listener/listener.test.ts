@@ -3,8 +3,10 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { MllpFramer } from '../../src/listener/framer.js';
+import { createLogger } from '../../src/log.js';
 import { MllpClient, readAck } from '../../src/mllp/client.js';
 import { FakeLog } from './fake-log.js';
 import { framed, message, seg, testEngine, until } from './helpers.js';
@@ -170,6 +172,32 @@ describe('MLLP listener', () => {
     const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_duplicates_total');
     assert.match(text, /kind="resend"\} 1/);
     assert.match(text, /kind="collision"\} 1/);
+  });
+
+  it('a warning repeated on every message is written at most once a second per connection, with what was left out counted', async (t) => {
+    const lines: Array<{ msg: string; suppressed?: number; controlId?: string }> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const log = new FakeLog();
+    const te = await testEngine(log, {}, {}, createLogger({ stream }));
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    await client.send(message('R1'));
+    // The same control ID with another body, six times: each stored as new and counted.
+    for (let i = 1; i <= 6; i++) assert.equal(readAck(await client.send(message('R1', { pad: i }))).code, 'AA');
+    const reused = (): typeof lines => lines.filter((l) => l.msg === 'control ID reused with a different body; stored as new');
+    assert.equal(log.records.length, 7);
+    assert.equal(reused().length, 1, 'one line for the burst');
+    assert.equal(reused()[0]!.suppressed, undefined);
+    const text = await te.engine.metrics.registry.getSingleMetricAsString('pacslink_duplicates_total');
+    assert.match(text, /kind="collision"\} 6/);
+    await client.close();
+    await until(() => reused().length === 2, 'the closing line');
+    assert.equal(reused()[1]!.suppressed, 5, 'the five left out, written when the connection closed');
   });
 
   it('answers pipelined frames strictly in order even when they arrive in one write with junk between', async (t) => {
