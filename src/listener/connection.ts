@@ -86,8 +86,8 @@ export class MllpConnection {
   #incompleteTimer: NodeJS.Timeout | undefined;
   readonly #resumeFromGate = (): void => this.#unpause(PAUSE_GATE);
   #idleResolve: (() => void) | undefined;
-  /** Per-message warnings: when each was last written and how many were left out since. */
-  readonly #repeats = new Map<string, { at: number; left: number; level: 'warn' | 'error' }>();
+  /** Per-message warnings by message and kind: when each was last written and how many were left out since. */
+  readonly #repeats = new Map<string, { msg: string; at: number; left: number; level: 'warn' | 'error' }>();
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
 
@@ -118,7 +118,7 @@ export class MllpConnection {
         },
         onFrameError: (reason: FrameErrorReason) => {
           instruments.frameErrors(reason).inc();
-          this.#logRepeat('warn', 'mllp frame dropped', { reason, remote: this.remote });
+          this.#logRepeat('warn', 'mllp frame dropped', { reason, remote: this.remote }, reason);
         },
       },
     );
@@ -189,8 +189,8 @@ export class MllpConnection {
   #onClose(): void {
     this.#closed = true;
     // What was left out since the last line of each warning is not lost with the connection.
-    for (const [msg, r] of this.#repeats) {
-      if (r.left > 0) this.#logger[r.level](msg, { remote: this.remote, suppressed: r.left });
+    for (const r of this.#repeats.values()) {
+      if (r.left > 0) this.#logger[r.level](r.msg, { remote: this.remote, suppressed: r.left });
     }
     this.#repeats.clear();
     clearTimeout(this.#incompleteTimer);
@@ -259,11 +259,8 @@ export class MllpConnection {
     const result = readHeader(raw);
     const admission = admit(result, { processingIds: s.processingIds });
     if (admission.kind === 'refuse') {
-      this.#logRepeat('warn', 'mllp message refused', {
-        remote: this.remote,
-        controlId: admission.plan.header?.controlId,
-        errCode: admission.plan.error?.errCode,
-      });
+      const errCode = admission.plan.error?.errCode;
+      this.#logRepeat('warn', 'mllp message refused', { remote: this.remote, controlId: admission.plan.header?.controlId, errCode }, String(errCode));
       this.#reply(admission.plan, this.#refusalId(job.receivedAt), job.receivedAt, job.t0, false);
       return;
     }
@@ -280,7 +277,7 @@ export class MllpConnection {
     });
     this.#instruments.appendSeconds.observe((performance.now() - tAppend) / 1000);
     if (outcome.kind === 'rejected') {
-      this.#logRepeat('error', 'inbound log refused an append', { remote: this.remote, code: outcome.code });
+      this.#logRepeat('error', 'inbound log refused an append', { remote: this.remote, code: outcome.code }, outcome.code);
       this.#reply(afterAppend(header, outcome), this.#refusalId(job.receivedAt), job.receivedAt, job.t0, false);
       return;
     }
@@ -320,18 +317,20 @@ export class MllpConnection {
 
   /**
    * Writes a per-message warning at most once per {@link REPEAT_LOG_INTERVAL_MS} on this
-   * connection; a line after some were left out carries `suppressed` (how many), and so does
-   * a last line when the connection closes.
+   * connection for each `kind` of it (a reason or code, so that a new reason is not hidden
+   * behind an old one); a line after some were left out carries `suppressed` (how many), and
+   * so does a last line when the connection closes.
    */
-  #logRepeat(level: 'warn' | 'error', msg: string, fields: LogFields): void {
+  #logRepeat(level: 'warn' | 'error', msg: string, fields: LogFields, kind = ''): void {
+    const key = `${msg}\u0000${kind}`;
     const now = performance.now();
-    const r = this.#repeats.get(msg);
+    const r = this.#repeats.get(key);
     if (r !== undefined && now - r.at < REPEAT_LOG_INTERVAL_MS) {
       r.left++;
       return;
     }
     this.#logger[level](msg, r !== undefined && r.left > 0 ? { ...fields, suppressed: r.left } : fields);
-    this.#repeats.set(msg, { at: now, left: 0, level });
+    this.#repeats.set(key, { msg, at: now, left: 0, level });
   }
 
   /** ackOn "apply" applies to original mode only: an enhanced-mode accept ACK stays CA on commit. */

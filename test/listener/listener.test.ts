@@ -174,16 +174,22 @@ describe('MLLP listener', () => {
     assert.match(text, /kind="collision"\} 1/);
   });
 
-  it('a warning repeated on every message is written at most once a second per connection, with what was left out counted', async (t) => {
-    const lines: Array<{ msg: string; suppressed?: number; controlId?: string }> = [];
+  type LogLine = { msg: string; suppressed?: number; controlId?: string; errCode?: number };
+  const capture = (): { lines: LogLine[]; logger: ReturnType<typeof createLogger> } => {
+    const lines: LogLine[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as (typeof lines)[number]);
+        for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as LogLine);
         done();
       },
     });
+    return { lines, logger: createLogger({ stream }) };
+  };
+
+  it('a warning repeated on every message is written at most once a second per connection, with what was left out counted', async (t) => {
+    const { lines, logger } = capture();
     const log = new FakeLog();
-    const te = await testEngine(log, {}, {}, createLogger({ stream }));
+    const te = await testEngine(log, {}, {}, logger);
     t.after(() => te.close());
     const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
     await client.send(message('R1'));
@@ -198,6 +204,20 @@ describe('MLLP listener', () => {
     await client.close();
     await until(() => reused().length === 2, 'the closing line');
     assert.equal(reused()[1]!.suppressed, 5, 'the five left out, written when the connection closed');
+  });
+
+  it('refusals for different reasons each get their line; the counts left out come per reason', async (t) => {
+    const { lines, logger } = capture();
+    const te = await testEngine(new FakeLog(), { processingIds: ['P'] }, {}, logger);
+    t.after(() => te.close());
+    const client = await MllpClient.connect({ host: '127.0.0.1', port: te.port });
+    for (let i = 0; i < 3; i++) assert.equal(readAck(await client.send(message(`T${i}`, { processingId: 'T' }))).code, 'AR');
+    for (let i = 0; i < 2; i++) assert.equal(readAck(await client.send(message(''))).code, 'AR');
+    const refused = (): LogLine[] => lines.filter((l) => l.msg === 'mllp message refused');
+    assert.deepEqual(refused().map((l) => [l.errCode, l.suppressed]), [[202, undefined], [101, undefined]]);
+    await client.close();
+    await until(() => refused().length === 4, 'the closing lines');
+    assert.deepEqual(refused().slice(2).map((l) => l.suppressed).sort(), [1, 2]);
   });
 
   it('answers pipelined frames strictly in order even when they arrive in one write with junk between', async (t) => {
