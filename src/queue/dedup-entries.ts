@@ -42,6 +42,12 @@ export function encodeSeqs(seqs: readonly number[]): Buffer {
   return b;
 }
 
+/** Writes `seqs` as the index entry of `hash`, or removes the entry when none is left; call inside a write transaction. */
+function putSeqs(dedup: Database<Buffer, number>, hash: number, seqs: readonly number[]): void {
+  if (seqs.length === 0) dedup.removeSync(hash);
+  else dedup.putSync(hash, encodeSeqs(seqs));
+}
+
 /** The seqs of an index value (copied out: `value` may be LMDB's reused read buffer). */
 export function decodeSeqs(value: Uint8Array): number[] {
   const seqs: number[] = [];
@@ -62,9 +68,7 @@ function mergeCollision(db: DedupMergeStores, hash: number, seq: number): void {
     const key = record === undefined ? undefined : recordStoredDedupKey(record);
     if (key !== undefined && s > (latest.get(key) ?? 0)) latest.set(key, s);
   }
-  const seqs = [...latest.values()].sort((a, b) => a - b);
-  if (seqs.length === 0) db.dedup.removeSync(hash);
-  else db.dedup.putSync(hash, encodeSeqs(seqs));
+  putSeqs(db.dedup, hash, [...latest.values()].sort((a, b) => a - b));
 }
 
 /** `pairs` ((hash, seq) pairs, flat) in hash order, as a new array (`run`: for tests). */
@@ -129,7 +133,5 @@ export function forgetDedupSeq(dedup: Database<Buffer, number>, hash: number, se
   if (stored === undefined) return;
   const seqs = decodeSeqs(stored);
   const kept = seqs.filter((s) => s !== seq);
-  if (kept.length === seqs.length) return;
-  if (kept.length === 0) dedup.removeSync(hash);
-  else dedup.putSync(hash, encodeSeqs(kept));
+  if (kept.length !== seqs.length) putSeqs(dedup, hash, kept);
 }

@@ -195,7 +195,7 @@ export class DedupIndex {
   readonly #confirm = (seq: number): boolean => this.#keyOf(seq) === this.#probe;
   /** The environment's path, for the flush worker; without it flushes run in this thread. */
   readonly #path: string | undefined;
-  /** Which hashes may be in `inbound.dedup-hash`; built by the flush worker (hash-filter.ts). */
+  /** Which hashes may be in `inbound.dedup-hash` (hash-filter.ts); complete at open when the index is empty, else once the flush worker has scanned it. */
   readonly #filter: HashFilter | undefined;
   /** What a merge in this thread writes: the databases and the filter. */
   readonly #mergeStores: DedupMergeStores;
@@ -230,7 +230,7 @@ export class DedupIndex {
     return n;
   }
 
-  /** Whether lookups can skip LMDB for hashes not in the index (the flush worker has built its filter). */
+  /** Whether lookups can skip LMDB for hashes not in the index (the index opened empty, or the flush worker has scanned it). */
   get filterReady(): boolean {
     return this.#filter?.ready ?? false;
   }
@@ -333,9 +333,9 @@ export class DedupIndex {
   /**
    * Merges the (hash, seq) pairs of every committed record after `dedupIndexedThrough` into
    * the index, in slices of `MERGE_SLICE` pairs, the last with the new `dedupIndexedThrough`
-   * (dedup-entries.ts); once that has committed, forgets the pairs it covered. The work runs in the flush worker unless `inThisThread`
-   * (or no worker can run). A failed flush keeps the pairs for the next one. Concurrent
-   * calls wait for the running flush.
+   * (dedup-entries.ts); once that has committed, forgets the pairs it covered. The work runs
+   * in the flush worker unless `inThisThread` (or no worker can run). A failed flush keeps
+   * the pairs for the next one. Concurrent calls wait for the running flush.
    */
   async flush(inThisThread = false): Promise<void> {
     while (this.#flushing !== undefined) await this.#flushing;
