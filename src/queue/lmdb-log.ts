@@ -95,7 +95,7 @@ interface PendingAppend {
   readonly dedupKey: string | undefined;
   readonly collision: boolean;
   readonly estimate: number;
-  /** The encoded record, kept referenced until committed (lmdb-js reads it by address). */
+  /** The encoded record, in slab space until released (lmdb-js reads it by address until its transaction commits). */
   value?: Buffer;
   readonly outcome: Promise<AppendOutcome>;
   resolve: (outcome: AppendOutcome) => void;
@@ -396,6 +396,8 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
   }
 
   #release(e: PendingAppend): void {
+    // The transaction holding the record has committed or failed: lmdb-js is done with it.
+    if (e.value !== undefined) this.#slab.release(e.value);
     e.value = undefined;
     this.#pendingBytes -= e.input.raw.byteLength;
     this.#pendingKeys.delete(e);

@@ -81,36 +81,92 @@ export function hashDedupKey(key: string): number {
 const SLAB_BYTES = 1 << 20;
 /** Records of at least this many bytes get a buffer of their own instead of slab space. */
 const SLAB_MAX_RECORD = SLAB_BYTES >> 3;
+/** Released slabs kept for reuse. */
+const SLAB_SPARES = 2;
+/**
+ * Full slabs followed until their records are released. Beyond this many (records never
+ * released, which the log does not do) the oldest is no longer followed: it is then never
+ * reused, only freed by the garbage collector once no view of it is left.
+ */
+const SLAB_RETIRED_MAX = 64;
 
 /**
- * Memory for encoded records, carved in order from slabs of 1 MiB. Why: `Buffer.allocUnsafe`
- * takes a record of the usual 1–3 KB from Node's 8 KiB pool, so a new `ArrayBuffer` is
- * allocated every few records (and one per record above 4 KiB), each one more object for
- * the garbage collector to track; a slab serves ≈500 records. Measured (corpus records, ≈2 KB):
- * `encodeRecord` ≈1.1 µs per record from the pool, ≈0.75 µs from a slab.
+ * Memory for encoded records, carved in order from slabs of 1 MiB, and reused.
  *
- * A slab is never written twice: space is only ever taken after the last record, and a full
- * slab is dropped for a new one. So a record's bytes stay as encoded for as long as anything
- * (lmdb-js, until its transaction has committed) holds its view, and the slab is freed once
- * no view of it is left.
+ * Why slabs: `Buffer.allocUnsafe` takes a record of the usual 1–3 KB from Node's 8 KiB
+ * pool, so a new `ArrayBuffer` is allocated every few records (and one per record above
+ * 4 KiB), each one more object for the garbage collector to track; a slab serves ≈500
+ * records. Measured (corpus records, ≈2 KB): `encodeRecord` ≈1.1 µs per record from the
+ * pool, ≈0.75 µs from a slab.
+ *
+ * Why reuse: a new slab is fresh memory, whose pages the kernel must fault in and zero as
+ * the records are copied in (1.4 % of the engine's main-thread CPU at C = 64, perf), and
+ * 1 MiB of external memory that V8 counts towards its next full collection. Once every
+ * record of a full slab is released, the slab is written again instead. Measured, durable
+ * ingest at C = 64, 5 alternating 5 s rounds on fresh logs (scratch A/B): median 35,759
+ * msgs/s with reuse against 33,198 without, ACK p99 7.3–8.8 ms against 9.2–10.3.
+ *
+ * Safety: space is only ever taken after the last record, and a slab is written again only
+ * after every record taken from it has been {@link release}d. The log releases a record once
+ * its transaction has committed (lmdb-js reads the bytes by address until then) and the
+ * append has settled, so no one reads a record's bytes after it is overwritten.
  */
 export class RecordSlab {
-  #slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  #slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   #at = 0;
+  /** Records of the current slab not released yet. */
+  #live = 0;
+  /** Full slabs with records not released yet, oldest first. */
+  readonly #retired: Array<{ slab: Buffer; live: number }> = [];
+  readonly #spares: Buffer[] = [];
 
   /** A view of `bytes` bytes of unused space; {@link used} then says how many were written. */
   take(bytes: number): Buffer {
     if (bytes >= SLAB_MAX_RECORD) return Buffer.allocUnsafe(bytes);
-    if (this.#at + bytes > SLAB_BYTES) {
-      this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.#at = 0;
-    }
+    if (this.#at + bytes > SLAB_BYTES) this.#nextSlab();
     return this.#slab.subarray(this.#at, this.#at + bytes);
   }
 
   /** Ends the last {@link take}: `bytes` of it were written. Keeps the next record 8-byte aligned. */
   used(view: Buffer, bytes: number): void {
-    if (view.buffer === this.#slab.buffer) this.#at = (view.byteOffset - this.#slab.byteOffset + bytes + 7) & ~7;
+    if (view.buffer !== this.#slab.buffer) return;
+    this.#at = (view.byteOffset - this.#slab.byteOffset + bytes + 7) & ~7;
+    this.#live++;
+  }
+
+  /**
+   * The record `view` (as returned by `encodeRecord` with this slab) will not be read again:
+   * its space may be written once every other record of its slab is released too. Call once
+   * per record; a view this slab did not give out is ignored.
+   */
+  release(view: Uint8Array): void {
+    if (view.buffer === this.#slab.buffer) {
+      this.#live--;
+      return;
+    }
+    const retired = this.#retired;
+    for (let i = 0; i < retired.length; i++) {
+      const r = retired[i]!;
+      if (r.slab.buffer !== view.buffer) continue;
+      if (--r.live === 0) {
+        retired.splice(i, 1);
+        if (this.#spares.length < SLAB_SPARES) this.#spares.push(r.slab);
+      }
+      return;
+    }
+  }
+
+  #nextSlab(): void {
+    if (this.#live === 0) {
+      // Every record of this slab is released: write it again from the start.
+      this.#at = 0;
+      return;
+    }
+    this.#retired.push({ slab: this.#slab, live: this.#live });
+    if (this.#retired.length > SLAB_RETIRED_MAX) this.#retired.shift();
+    this.#slab = this.#spares.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+    this.#at = 0;
+    this.#live = 0;
   }
 }
 
