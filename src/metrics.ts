@@ -12,6 +12,7 @@
  * to the gateway.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { addCountTallies, TallyHistogram } from './metric-tally.js';
 import type { InboundLog } from './queue/types.js';
 
 /** The state of the converter's worker pool, as read on a scrape. */
@@ -45,13 +46,17 @@ export interface EngineSources {
 export interface EngineMetrics {
   registry: Registry;
   mllpConnections: Gauge<'listener'>;
+  /** Per message: increment through `countTally` (metric-tally.ts). */
   mllpMessagesReceived: Counter<'listener'>;
+  /** Per message: increment through `countTally` (metric-tally.ts). */
   mllpAcks: Counter<'listener' | 'code'>;
   mllpFrameErrors: Counter<'listener' | 'reason'>;
   mllpJunkBytes: Counter<'listener'>;
   mllpConnectionsRefused: Counter<'listener' | 'reason'>;
-  mllpAckLatency: Histogram<'listener'>;
-  queueAppend: Histogram;
+  /** Per message: observed through a bound series (metric-tally.ts). */
+  mllpAckLatency: TallyHistogram<'listener'>;
+  /** Per message: observed through a bound series (metric-tally.ts). */
+  queueAppend: TallyHistogram;
   /** Read on scrape (see {@link watchEngine}). */
   queueDepth: Gauge;
   duplicates: Counter<'listener' | 'kind'>;
@@ -161,12 +166,14 @@ export function createMetrics(options: MetricsOptions = {}): EngineMetrics {
       help: 'Complete MLLP frames received',
       labelNames: ['listener'],
       registers,
+      collect: addCountTallies,
     }),
     mllpAcks: new Counter({
       name: 'pacslink_mllp_acks_total',
       help: 'ACKs sent, by MSA-1 code (AA, AE, AR, CA, CE, CR)',
       labelNames: ['listener', 'code'],
       registers,
+      collect: addCountTallies,
     }),
     mllpFrameErrors: new Counter({
       name: 'pacslink_mllp_frame_errors_total',
@@ -186,14 +193,14 @@ export function createMetrics(options: MetricsOptions = {}): EngineMetrics {
       labelNames: ['listener', 'reason'],
       registers,
     }),
-    mllpAckLatency: new Histogram({
+    mllpAckLatency: new TallyHistogram({
       name: 'pacslink_mllp_ack_latency_seconds',
       help: 'Time from a complete frame to its ACK being written',
       labelNames: ['listener'],
       buckets: [...LATENCY_BUCKETS],
       registers,
     }),
-    queueAppend: new Histogram({
+    queueAppend: new TallyHistogram({
       name: 'pacslink_queue_append_seconds',
       help: 'Time for an inbound append to become durable',
       buckets: [...LATENCY_BUCKETS],

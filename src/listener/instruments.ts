@@ -1,8 +1,11 @@
 /**
  * A listener's metric children, resolved once per listener so the per-message path only
- * increments numbers (no label hashing or string building per message).
+ * increments numbers (no label hashing or string building per message). What every message
+ * updates (received, ACK code, ACK latency, append time) goes through tallies
+ * (metric-tally.ts), which prom-client reads on a scrape.
  */
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter } from 'prom-client';
+import { countTally } from '../metric-tally.js';
 import type { EngineMetrics } from '../metrics.js';
 
 /** Pre-bound metrics of one listener. */
@@ -34,15 +37,18 @@ function cached<K extends string>(counter: Counter<'listener' | K>, listener: st
 
 /** Binds the engine metrics to `listener`. */
 export function listenerInstruments(metrics: EngineMetrics, listener: string): ListenerInstruments {
-  const ackLatency = metrics.mllpAckLatency.labels({ listener });
-  const append: Histogram = metrics.queueAppend;
+  const ackCodes = new Map<string, Inc>();
   return {
-    received: metrics.mllpMessagesReceived.labels({ listener }),
+    received: countTally(metrics.mllpMessagesReceived, { listener }),
     junkBytes: metrics.mllpJunkBytes.labels({ listener }),
-    ackLatency,
-    appendSeconds: { observe: (v) => append.observe(v) },
+    ackLatency: metrics.mllpAckLatency.labels({ listener }),
+    appendSeconds: metrics.queueAppend.labels({}),
     connections: metrics.mllpConnections.labels({ listener }),
-    acks: cached(metrics.mllpAcks, listener, 'code'),
+    acks: (code) => {
+      let tally = ackCodes.get(code);
+      if (tally === undefined) ackCodes.set(code, (tally = countTally(metrics.mllpAcks, { listener, code })));
+      return tally;
+    },
     frameErrors: cached(metrics.mllpFrameErrors, listener, 'reason'),
     duplicates: cached(metrics.duplicates, listener, 'kind'),
     refused: cached(metrics.mllpConnectionsRefused, listener, 'reason'),
