@@ -4,7 +4,6 @@
  * updates (received, ACK code, ACK latency, append time) goes through tallies
  * (metric-tally.ts), which prom-client reads on a scrape.
  */
-import type { Counter } from 'prom-client';
 import { countTally } from '../metric-tally.js';
 import type { EngineMetrics } from '../metrics.js';
 
@@ -23,34 +22,27 @@ export interface ListenerInstruments {
 
 type Inc = { inc(n?: number): void };
 
-function cached<K extends string>(counter: Counter<'listener' | K>, listener: string, key: K): (value: string) => Inc {
+/** `make(value)`, made once per value and kept: label values come from fixed sets. */
+function cached(make: (value: string) => Inc): (value: string) => Inc {
   const children = new Map<string, Inc>();
   return (value: string) => {
     let child = children.get(value);
-    if (child === undefined) {
-      child = counter.labels({ listener, [key]: value } as Record<'listener' | K, string>);
-      children.set(value, child);
-    }
+    if (child === undefined) children.set(value, (child = make(value)));
     return child;
   };
 }
 
 /** Binds the engine metrics to `listener`. */
 export function listenerInstruments(metrics: EngineMetrics, listener: string): ListenerInstruments {
-  const ackCodes = new Map<string, Inc>();
   return {
     received: countTally(metrics.mllpMessagesReceived, { listener }),
     junkBytes: metrics.mllpJunkBytes.labels({ listener }),
     ackLatency: metrics.mllpAckLatency.labels({ listener }),
     appendSeconds: metrics.queueAppend.labels({}),
     connections: metrics.mllpConnections.labels({ listener }),
-    acks: (code) => {
-      let tally = ackCodes.get(code);
-      if (tally === undefined) ackCodes.set(code, (tally = countTally(metrics.mllpAcks, { listener, code })));
-      return tally;
-    },
-    frameErrors: cached(metrics.mllpFrameErrors, listener, 'reason'),
-    duplicates: cached(metrics.duplicates, listener, 'kind'),
-    refused: cached(metrics.mllpConnectionsRefused, listener, 'reason'),
+    acks: cached((code) => countTally(metrics.mllpAcks, { listener, code })),
+    frameErrors: cached((reason) => metrics.mllpFrameErrors.labels({ listener, reason })),
+    duplicates: cached((kind) => metrics.duplicates.labels({ listener, kind })),
+    refused: cached((reason) => metrics.mllpConnectionsRefused.labels({ listener, reason })),
   };
 }
