@@ -146,6 +146,22 @@ const STORAGE_MEASURE_INTERVAL_MS = 1000;
 /** Fraction of `maxStorageBytes` above which storage is measured after every batch. */
 const STORAGE_EXACT_FRACTION = 0.9;
 
+/**
+ * The transaction promises of `entries`, in order, each once: a batch's records share one
+ * transaction's promise (several in a row if another writer split it), so walking them in
+ * order needs no set.
+ */
+function transactionsOf(entries: readonly PendingAppend[]): CommitPromise[] {
+  const commits: CommitPromise[] = [];
+  let last: CommitPromise | undefined;
+  for (const e of entries) {
+    if (e.commit === undefined || e.commit === last) continue;
+    last = e.commit;
+    commits.push(last);
+  }
+  return commits;
+}
+
 const setImmediateP = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 class LmdbInboundLogImpl implements LmdbInboundLog {
@@ -309,11 +325,7 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
    */
   async #awaitBatch(batch: Batch): Promise<void> {
     const failures = new Map<CommitPromise, unknown>();
-    // A batch's records share one transaction's promise (several in a row if it was split).
-    let commit: CommitPromise | undefined;
-    for (const e of batch.entries) {
-      if (e.commit === undefined || e.commit === commit) continue;
-      commit = e.commit;
+    for (const commit of transactionsOf(batch.entries)) {
       try {
         // false: LMDB refused the append (the seq was not above the last key) and the
         // record is not stored; the rest of the transaction is.
@@ -335,13 +347,8 @@ class LmdbInboundLogImpl implements LmdbInboundLog {
       if (e.seq > this.#committedSeq) this.#committedSeq = e.seq;
     }
     if (stored.length > 0) {
-      const flushes: Array<PromiseLike<unknown> | undefined> = [this.#flushChain];
-      let last: CommitPromise | undefined;
-      for (const e of stored) {
-        if (e.commit === last) continue;
-        last = e.commit;
-        flushes.push(last?.flushed ?? last);
-      }
+      const flushes: Array<PromiseLike<unknown>> = [this.#flushChain];
+      for (const commit of transactionsOf(stored)) flushes.push(commit.flushed ?? commit);
       this.#flushChain = Promise.all(flushes).then(
         () => this.#settleDurable(stored),
         (error: unknown) => this.#settleFailed(stored, error),
